@@ -1,0 +1,246 @@
+"""`kms-import`: the commands Terraform and the Makefile run, and users run by hand.
+
+Every failure prints one line on stderr (what is wrong; what to do) and exits non-zero;
+`--debug` adds the traceback. Progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import KmsImportError
+
+log = logging.getLogger("kms-import")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import ImportRequest, run_import
+    from .validto import parse
+
+    outcome = run_import(
+        ImportRequest(
+            key_id=args.key_id,
+            source=args.source,
+            wrapping_algorithm=args.wrapping_algorithm,
+            wrapping_key_spec=args.wrapping_key_spec,
+            valid_to=parse(args.valid_to) if args.valid_to else None,
+            expect_fingerprint=args.expect_fingerprint,
+            enabled=not args.disable,
+            region=args.region,
+        )
+    )
+    verb = "imported" if outcome.imported else "already imported"
+    print(
+        f"{outcome.key_id}: {verb}; {outcome.proof}; state {outcome.state}; "
+        f"fingerprint {outcome.fingerprint}"
+    )
+    return 0
+
+
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    """With --source: print the fingerprint. Without: the external data source protocol."""
+    from .fingerprint import fingerprint_of, from_query
+
+    if args.source:
+        print(fingerprint_of(args.source, args.key_spec))
+        return 0
+    json.dump(from_query(sys.stdin.read()), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from . import aws
+    from .verify import SEED_PLAINTEXT, round_trip
+
+    blob = round_trip(aws.kms_client(args.key_id, args.region), args.key_id, SEED_PLAINTEXT)
+    if args.out:
+        args.out.write_bytes(blob)
+    where = f"; ciphertext written to {args.out}" if args.out else ""
+    print(f"{args.key_id}: encrypt/decrypt round trip OK ({len(blob)}-byte ciphertext){where}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from . import aws, keys
+    from .keyspecs import fingerprint, key_spec
+    from .sources import open_source
+    from .verify import prove
+
+    kms = aws.kms_client(args.key_id, args.region)
+    key = keys.describe(kms, args.key_id)
+    spec = key_spec(key.key_spec)
+    with open_source(args.source).read(spec) as material:
+        fp = fingerprint(spec, material)
+        if key.recorded_fingerprint and key.recorded_fingerprint != fp:
+            raise KmsImportError(
+                f"key {key.key_id} was made for material {key.recorded_fingerprint}, the source "
+                f"holds {fp}",
+                "check the source reference",
+            )
+        if key.state != "Enabled":
+            raise KmsImportError(f"key {key.key_id} is {key.state}", "enable it to verify it")
+        proof = prove(kms, key, spec, material)
+    print(f"{key.key_id}: verified: {proof}; fingerprint {fp}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import report
+
+    return report(
+        args.key_id, args.region, as_json=args.json, expiring_within_days=args.expiring_within
+    )
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .sources import registry
+
+    for scheme, source in sorted(registry().items()):
+        print(f"{scheme:16} {source.SUMMARY}\n{'':16} e.g. {source.EXAMPLE}")
+    return 0
+
+
+def cmd_leak_scan(args: argparse.Namespace) -> int:
+    from .keyspecs import key_spec
+    from .leakscan import scan_paths, spellings
+    from .sources import open_source
+
+    with open_source(args.source).read(key_spec(args.key_spec)) as material:
+        needles = spellings(material.buffer)
+    hits = scan_paths(args.paths, needles)
+    for hit in hits:
+        print(hit)
+    if hits:
+        raise KmsImportError(
+            f"material found in {len(hits)} place(s)",
+            "treat the material as exposed: destroy those copies and rotate to new material",
+        )
+    print(f"no material found in {', '.join(str(p) for p in args.paths)}")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}; see `{self.prog} --help`", file=sys.stderr)
+        sys.exit(2)
+
+
+def _add_key(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key-id", required=True, help="key id, key ARN, alias name or alias ARN")
+    parser.add_argument("--region", help="AWS Region (default: from the ARN, else boto3's)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .keyspecs import SPECS
+    from .wrapping import ALGORITHMS, WRAPPING_KEY_SPECS
+
+    parser = _Parser(prog="kms-import", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--quiet", action="store_true", help="print results only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.set_defaults(run=run)
+        return cmd
+
+    imp = command("import", cmd_import, "import material into an EXTERNAL key and prove it")
+    _add_key(imp)
+    imp.add_argument("--source", required=True, help="material source URI (never the material)")
+    imp.add_argument(
+        "--wrapping-algorithm",
+        choices=ALGORITHMS,
+        help="default: RSAES_OAEP_SHA_256 for secret keys, "
+        "RSA_AES_KEY_WRAP_SHA_256 for private keys",
+    )
+    imp.add_argument("--wrapping-key-spec", choices=WRAPPING_KEY_SPECS, default="RSA_3072")
+    imp.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
+    imp.add_argument("--expect-fingerprint", help="refuse material with another fingerprint")
+    imp.add_argument("--disable", action="store_true", help="leave the key disabled")
+
+    fp = command(
+        "fingerprint",
+        cmd_fingerprint,
+        "print the material's non-secret fingerprint (no --source: JSON on stdin/out)",
+    )
+    fp.add_argument("--source", help="material source URI")
+    fp.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
+
+    test = command("test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip")
+    _add_key(test)
+    test.add_argument("--out", type=Path, help="also write the ciphertext to this file")
+
+    ver = command("verify", cmd_verify, "prove the key holds the material of --source")
+    _add_key(ver)
+    ver.add_argument("--source", required=True, help="material source URI")
+
+    status = command("status", cmd_status, "state, expiry, aliases and fingerprint of keys")
+    status.add_argument("--key-id", action="append", required=True, help="repeatable")
+    status.add_argument("--region", help="AWS Region (default: from the ARN, else boto3's)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument(
+        "--expiring-within",
+        type=int,
+        metavar="DAYS",
+        help="exit 3 and warn when material expires within DAYS days",
+    )
+
+    command("sources", cmd_sources, "list the material source schemes with examples")
+
+    scan = command(
+        "leak-scan", cmd_leak_scan, "search files and folders for the material (raw, base64, hex)"
+    )
+    scan.add_argument("--source", required=True, help="material source URI")
+    scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
+    scan.add_argument("paths", nargs="+", type=Path, help="files or folders to search")
+    return parser
+
+
+def _configure_logging(debug: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kms-import: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
+    log.propagate = False  # botocore's own loggers stay silent: they would log request bodies
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.debug, args.quiet)
+    try:
+        return int(args.run(args))
+    except KmsImportError as exc:
+        if args.debug:
+            log.exception("debug traceback")
+        print(f"kms-import: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "kms-import: interrupted; nothing was left half-done that a re-run won't finish",
+            file=sys.stderr,
+        )
+        return 130
+    except Exception as exc:  # a bug: say so in one line, traceback only with --debug
+        if args.debug:
+            raise
+        print(
+            f"kms-import: error: unexpected {type(exc).__name__}; run again with --debug "
+            "and report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

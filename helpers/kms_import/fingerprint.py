@@ -1,0 +1,33 @@
+"""The fingerprint step Terraform runs at plan time (hashicorp/external's protocol).
+
+Terraform sends {"source": URI, "key_spec": SPEC} on stdin and receives
+{"fingerprint": "..."}: a value that identifies the material without revealing it. For a
+`generate:` source this is where the material is first drawn and escrowed.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .errors import UsageError
+from .keyspecs import fingerprint, key_spec
+from .sources import open_source
+
+
+def fingerprint_of(source: str, spec_name: str = "SYMMETRIC_DEFAULT") -> str:
+    spec = key_spec(spec_name)
+    with open_source(source).read(spec) as material:
+        return fingerprint(spec, material)
+
+
+def from_query(text: str) -> dict[str, str]:
+    try:
+        query = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        raise UsageError(
+            "the query on stdin is not JSON", "pass --source, or a JSON object"
+        ) from None
+    if not isinstance(query, dict) or not isinstance(query.get("source"), str):
+        raise UsageError('the query needs a "source" string', 'send {"source": "file:///..."}')
+    spec_name = query.get("key_spec") or "SYMMETRIC_DEFAULT"
+    return {"fingerprint": fingerprint_of(query["source"], str(spec_name))}

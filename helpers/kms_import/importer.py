@@ -1,0 +1,202 @@
+"""The import step Terraform runs: params -> material -> check -> wrap -> import -> prove.
+
+Idempotent: a key that already holds this material with the requested expiry is not
+re-imported; it is only proven and brought to the requested enabled state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from . import aws, keys, verify, wrapping
+from .errors import FingerprintMismatch, KeyStateError
+from .keys import KeyInfo
+from .keyspecs import KeySpec, fingerprint, key_spec
+from .material import Material
+from .sources import open_source
+from .validto import format_utc, require_future
+
+log = logging.getLogger("kms-import")
+
+STATE_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    key_id: str
+    source: str
+    wrapping_algorithm: str | None = None
+    wrapping_key_spec: str = "RSA_3072"
+    valid_to: datetime | None = None
+    expect_fingerprint: str | None = None
+    enabled: bool = True
+    region: str | None = None
+
+    @property
+    def expiration_model(self) -> str:
+        return "KEY_MATERIAL_EXPIRES" if self.valid_to else "KEY_MATERIAL_DOES_NOT_EXPIRE"
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    key_id: str
+    fingerprint: str
+    imported: bool
+    proof: str
+    state: str
+
+
+def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
+    kms = kms or aws.kms_client(request.key_id, request.region)
+    key = keys.describe(kms, request.key_id, wait_for_new_key=True)
+    _check_key(key)
+    spec = key_spec(key.key_spec)
+    algorithm = request.wrapping_algorithm or wrapping.default_algorithm(spec)
+    wrapping.check_combination(spec, algorithm, request.wrapping_key_spec)
+    if request.valid_to:
+        require_future(request.valid_to)
+    source = open_source(request.source)
+    with source.read(spec) as material:
+        fp = _check_fingerprint(request, key, spec, material)
+        wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, len(material))
+        imported = not _holds(key, request)
+        if imported:
+            log.info(
+                "%s: importing material (%s, %s, %s)",
+                key.key_id,
+                algorithm,
+                request.wrapping_key_spec,
+                _expiry_text(request),
+            )
+            _import(kms, key, material, algorithm, request)
+            key = _wait_for_material(kms, key.arn)
+        else:
+            log.info(
+                "%s: already holds this material with this expiry; not re-imported", key.key_id
+            )
+        key = _set_enabled(kms, key, True) if request.enabled else key
+        proof = (
+            verify.prove(kms, key, spec, material)
+            if key.state == "Enabled"
+            else "not proven: the key is disabled"
+        )
+    log.info("%s: verified: %s", key.key_id, proof)
+    if not request.enabled:
+        key = _set_enabled(kms, key, False)
+    return ImportOutcome(key.key_id, fp, imported, proof, key.state)
+
+
+def _check_key(key: KeyInfo) -> None:
+    if key.origin != "EXTERNAL":
+        raise KeyStateError(
+            f"key {key.key_id} has origin {key.origin}, not EXTERNAL",
+            "only keys created for imported material (aws_kms_external_key) take material",
+        )
+    if key.state == "PendingDeletion":
+        raise KeyStateError(
+            f"key {key.key_id} is pending deletion",
+            "cancel the deletion first (`make cancel-deletion KEY=...`)",
+        )
+    if key.state not in ("PendingImport", "Enabled", "Disabled"):
+        raise KeyStateError(
+            f"key {key.key_id} is {key.state}", "wait until it is ready and run again"
+        )
+
+
+def _check_fingerprint(
+    request: ImportRequest, key: KeyInfo, spec: KeySpec, material: Material
+) -> str:
+    fp = fingerprint(spec, material)
+    if request.expect_fingerprint and fp != request.expect_fingerprint:
+        raise FingerprintMismatch(
+            f"the material from {request.source} has fingerprint {fp}, but Terraform planned "
+            f"with {request.expect_fingerprint}",
+            "the material changed since the plan: run terraform plan and apply again",
+        )
+    if key.recorded_fingerprint and fp != key.recorded_fingerprint:
+        raise FingerprintMismatch(
+            f"key {key.key_id} was made for material {key.recorded_fingerprint}, but "
+            f"{request.source} holds {fp}",
+            "a key's material can never change: point the source back at the original "
+            "material (its escrow), or rotate to a new generation for new material",
+        )
+    return fp
+
+
+def _holds(key: KeyInfo, request: ImportRequest) -> bool:
+    """True when the key has material already and its expiry is the requested one."""
+    if not key.has_material or key.expiration_model != request.expiration_model:
+        return False
+    if request.valid_to is None:
+        return True
+    return key.valid_to is not None and format_utc(key.valid_to) == format_utc(request.valid_to)
+
+
+def _expiry_text(request: ImportRequest) -> str:
+    if request.valid_to:
+        return f"expires {format_utc(request.valid_to)}"
+    return "does not expire"
+
+
+def _import(
+    kms: Any, key: KeyInfo, material: Material, algorithm: str, request: ImportRequest
+) -> None:
+    # One retry with fresh parameters covers a token that expired since it was fetched.
+    for attempt in (1, 2):
+        params = aws.call_when_propagated(
+            "GetParametersForImport",
+            kms.get_parameters_for_import,
+            KeyId=key.arn,
+            WrappingAlgorithm=algorithm,
+            WrappingKeySpec=request.wrapping_key_spec,
+        )
+        args: dict[str, Any] = {
+            "KeyId": key.arn,
+            "ImportToken": params["ImportToken"],
+            "EncryptedKeyMaterial": wrapping.wrap(material.buffer, params["PublicKey"], algorithm),
+            "ExpirationModel": request.expiration_model,
+        }
+        if request.valid_to:
+            args["ValidTo"] = request.valid_to
+        try:
+            kms.import_key_material(**args)
+            return
+        except Exception as exc:
+            if aws.error_code(exc) == "ExpiredImportTokenException" and attempt == 1:
+                log.info("%s: import token expired; fetching new parameters", key.key_id)
+                continue
+            raise aws.translate(exc, "ImportKeyMaterial") from None
+        finally:
+            args.clear()  # drop the wrapped material as soon as it is sent
+
+
+def _wait_for_material(kms: Any, key_id: str) -> KeyInfo:
+    deadline = time.monotonic() + STATE_TIMEOUT_S
+    delay = 0.1
+    while True:
+        key = keys.describe(kms, key_id)
+        if key.has_material:
+            return key
+        if time.monotonic() > deadline:
+            raise KeyStateError(
+                f"key {key.key_id} is still {key.state} {STATE_TIMEOUT_S:.0f} s after import",
+                "check it with `kms-import status` and run the import again",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _set_enabled(kms: Any, key: KeyInfo, enabled: bool) -> KeyInfo:
+    if enabled and key.state == "Disabled":
+        aws.call("EnableKey", kms.enable_key, KeyId=key.arn)
+        log.info("%s: enabled", key.key_id)
+        return replace(key, state="Enabled")
+    if not enabled and key.state == "Enabled":
+        aws.call("DisableKey", kms.disable_key, KeyId=key.arn)
+        log.info("%s: disabled as requested", key.key_id)
+        return replace(key, state="Disabled")
+    return key

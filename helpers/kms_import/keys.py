@@ -1,0 +1,75 @@
+"""What KMS says about one key, in the shape the import and status steps need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import aws
+
+# The module writes the material's fingerprint on the key under this tag when it creates the
+# key; it records which material the key was made for, so a different one is refused before
+# any ImportKeyMaterial call.
+FINGERPRINT_TAG = "kms-import:fingerprint"
+HAS_MATERIAL = ("Enabled", "Disabled")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    arn: str
+    state: str
+    key_spec: str
+    key_usage: str
+    origin: str
+    expiration_model: str | None
+    valid_to: datetime | None
+    multi_region: bool
+    deletion_date: datetime | None
+    recorded_fingerprint: str | None
+
+    @property
+    def has_material(self) -> bool:
+        return self.state in HAS_MATERIAL
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+
+def describe(kms: Any, key_id: str, *, wait_for_new_key: bool = False) -> KeyInfo:
+    call = aws.call_when_propagated if wait_for_new_key else aws.call
+    meta = call("DescribeKey", kms.describe_key, KeyId=key_id)["KeyMetadata"]
+    tags = _tags(kms, meta["KeyId"])
+    return KeyInfo(
+        key_id=meta["KeyId"],
+        arn=meta["Arn"],
+        state=meta["KeyState"],
+        key_spec=meta.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        key_usage=meta.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        origin=meta.get("Origin", ""),
+        expiration_model=meta.get("ExpirationModel"),
+        valid_to=meta.get("ValidTo"),
+        multi_region=bool(meta.get("MultiRegion")),
+        deletion_date=meta.get("DeletionDate"),
+        recorded_fingerprint=tags.get(FINGERPRINT_TAG),
+    )
+
+
+def aliases(kms: Any, key_id: str) -> list[str]:
+    pages = kms.get_paginator("list_aliases").paginate(KeyId=key_id)
+    try:
+        return [alias["AliasName"] for page in pages for alias in page.get("Aliases", [])]
+    except Exception as exc:
+        raise aws.translate(exc, "ListAliases") from None
+
+
+def _tags(kms: Any, key_id: str) -> dict[str, str]:
+    try:
+        pages = kms.get_paginator("list_resource_tags").paginate(KeyId=key_id)
+        return {t["TagKey"]: t["TagValue"] for page in pages for t in page.get("Tags", [])}
+    except Exception as exc:
+        if aws.error_code(exc) == "AccessDeniedException":
+            return {}  # tags are a safety net, not a requirement: KMS still guards re-imports
+        raise aws.translate(exc, "ListResourceTags") from None

@@ -1,0 +1,66 @@
+"""`kms-import status`: one line per key with what an operator needs to know."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+
+from . import aws, keys
+from .validto import format_utc
+
+COLUMNS = ("key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint")
+EXIT_EXPIRING = 3
+
+
+def report(
+    key_ids: list[str],
+    region: str | None,
+    *,
+    as_json: bool = False,
+    expiring_within_days: int | None = None,
+) -> int:
+    rows = [_row(key_id, region) for key_id in key_ids]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+    return _expiry_warnings(rows, expiring_within_days)
+
+
+def _row(key_id: str, region: str | None) -> dict[str, str]:
+    kms = aws.kms_client(key_id, region)
+    key = keys.describe(kms, key_id)
+    return {
+        "key_id": key.key_id,
+        "arn": key.arn,
+        "state": key.state,
+        "expiration_model": key.expiration_model or "-",
+        "valid_to": format_utc(key.valid_to) if key.valid_to else "-",
+        "aliases": ",".join(keys.aliases(kms, key.key_id)) or "-",
+        "fingerprint": key.recorded_fingerprint or "-",
+        "deletion_date": format_utc(key.deletion_date) if key.deletion_date else "-",
+    }
+
+
+def _print_table(rows: list[dict[str, str]]) -> None:
+    widths = {c: max([len(c)] + [len(r[c]) for r in rows]) for c in COLUMNS}
+    print("  ".join(c.upper().ljust(widths[c]) for c in COLUMNS).rstrip())
+    for row in rows:
+        print("  ".join(row[c].ljust(widths[c]) for c in COLUMNS).rstrip())
+
+
+def _expiry_warnings(rows: list[dict[str, str]], days: int | None) -> int:
+    if days is None:
+        return 0
+    horizon = datetime.now(UTC) + timedelta(days=days)
+    soon = [
+        r for r in rows if r["valid_to"] != "-" and datetime.fromisoformat(r["valid_to"]) <= horizon
+    ]
+    for row in soon:
+        print(
+            f"warning: {row['key_id']} material expires {row['valid_to']} "
+            f"(within {days} days): renew it",
+            file=sys.stderr,
+        )
+    return EXIT_EXPIRING if soon else 0

@@ -1,0 +1,92 @@
+"""Wrap material for ImportKeyMaterial with the public key from GetParametersForImport.
+
+RSAES_OAEP_SHA_*: RSA-OAEP with the named hash for both the digest and MGF1, empty label.
+RSA_AES_KEY_WRAP_SHA_*: a fresh AES-256 key wrapped with RSA-OAEP (hash as named), then the
+material wrapped under it with AES Key Wrap with Padding (RFC 5649); KMS takes the two
+ciphertexts concatenated, RSA part first.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from .errors import WrappingError
+from .keyspecs import KeySpec
+
+ALGORITHMS = (
+    "RSAES_OAEP_SHA_1",
+    "RSAES_OAEP_SHA_256",
+    "RSA_AES_KEY_WRAP_SHA_1",
+    "RSA_AES_KEY_WRAP_SHA_256",
+)
+WRAPPING_KEY_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096")
+_RSA_BYTES = {"RSA_2048": 256, "RSA_3072": 384, "RSA_4096": 512}
+
+
+def default_algorithm(spec: KeySpec) -> str:
+    """The seed's RSAES_OAEP_SHA_256 for secret keys; private keys are too large for OAEP."""
+    return "RSAES_OAEP_SHA_256" if spec.is_secret else "RSA_AES_KEY_WRAP_SHA_256"
+
+
+def check_combination(
+    spec: KeySpec, algorithm: str, wrapping_key_spec: str, material_size: int | None = None
+) -> None:
+    """Refuse up front what KMS would refuse (or what could not carry the material)."""
+    if algorithm not in ALGORITHMS:
+        raise WrappingError(
+            f"unknown wrapping algorithm {algorithm!r}", f"use one of {', '.join(ALGORITHMS)}"
+        )
+    if wrapping_key_spec not in WRAPPING_KEY_SPECS:
+        raise WrappingError(
+            f"unknown wrapping key spec {wrapping_key_spec!r}",
+            f"use one of {', '.join(WRAPPING_KEY_SPECS)}",
+        )
+    if not algorithm.startswith("RSAES_OAEP"):
+        return
+    if not spec.is_secret:
+        raise WrappingError(
+            f"{algorithm} cannot wrap a {spec.name} private key (too large for RSA-OAEP)",
+            "use RSA_AES_KEY_WRAP_SHA_256 (or leave wrapping_algorithm unset)",
+        )
+    limit = oaep_capacity(algorithm, wrapping_key_spec)
+    size = material_size if material_size is not None else spec.max_bytes
+    if size > limit:
+        raise WrappingError(
+            f"{algorithm} with {wrapping_key_spec} carries at most {limit} bytes, "
+            f"the material has {size}",
+            "use a larger wrapping key spec or an RSA_AES_KEY_WRAP algorithm",
+        )
+
+
+def oaep_capacity(algorithm: str, wrapping_key_spec: str) -> int:
+    hash_bytes = 32 if algorithm.endswith("SHA_256") else 20
+    return _RSA_BYTES[wrapping_key_spec] - 2 * hash_bytes - 2
+
+
+def wrap(material: bytes | bytearray, public_key_der: bytes, algorithm: str) -> bytes:
+    """The EncryptedKeyMaterial for ImportKeyMaterial."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    public_key = serialization.load_der_public_key(public_key_der)
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise WrappingError("the wrapping public key from KMS is not an RSA key", "report this")
+    oaep = _oaep(algorithm)
+    if algorithm.startswith("RSAES_OAEP"):
+        return public_key.encrypt(material, oaep)
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    aes_key = bytearray(secrets.token_bytes(32))
+    try:
+        return public_key.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
+    finally:
+        for i in range(len(aes_key)):
+            aes_key[i] = 0
+
+
+def _oaep(algorithm: str):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    digest = hashes.SHA256() if algorithm.endswith("SHA_256") else hashes.SHA1()  # noqa: S303
+    return padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None)
