@@ -72,13 +72,16 @@ def wrap(material: bytes | bytearray, public_key_der: bytes, algorithm: str) -> 
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise WrappingError("the wrapping public key from KMS is not an RSA key", "report this")
     oaep = _oaep(algorithm)
+    # cryptography takes only immutable bytes here: a transient copy we cannot zero.
     if algorithm.startswith("RSAES_OAEP"):
-        return public_key.encrypt(material, oaep)
+        return public_key.encrypt(bytes(material), oaep)
     from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
     aes_key = bytearray(secrets.token_bytes(32))
     try:
-        return public_key.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
+        return public_key.encrypt(bytes(aes_key), oaep) + aes_key_wrap_with_padding(
+            bytes(aes_key), bytes(material)
+        )
     finally:
         for i in range(len(aes_key)):
             aes_key[i] = 0
