@@ -11,7 +11,25 @@ STACK := $(BIN)/offline-stack --dir $(OFFLINE)
 # pytest workers: the machine has 2 cores; Terraform runs are mostly waiting on subprocesses.
 TEST_WORKERS ?= 4
 
-.PHONY: help venv test lint offline-up offline-down offline-env
+# Terraform on the root. With the offline stack selected (eval "$$(make -s offline-env)", or
+# inside `make demo`), state, data dir and tfvars live under .offline/demo so a real
+# terraform.tfstate or terraform.tfvars in the root is never touched.
+TF := $(BIN)/terraform
+ifdef KMS_IMPORT_OFFLINE_DIR
+  STATE_DIR := $(KMS_IMPORT_OFFLINE_DIR)/demo
+  TFVARS ?= $(STATE_DIR)/terraform.tfvars
+  export TF_DATA_DIR := $(STATE_DIR)/.terraform
+  BACKEND_CONFIG := -backend-config=path=$(STATE_DIR)/terraform.tfstate
+else
+  TFVARS ?= terraform.tfvars
+  BACKEND_CONFIG :=
+endif
+# The root's local-exec and external steps find kms-import on PATH.
+export PATH := $(BIN):$(PATH)
+ALIAS ?= alias/MyImportedKey
+DEMO_ESCROW = $(OFFLINE)/escrow
+
+.PHONY: help venv test offline-up offline-down offline-env demo demo-down _demo init plan apply status
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,3 +55,52 @@ offline-down: ## stop the local AWS
 
 offline-env: $(STAMP) ## print the exports that select the offline stack: eval "$$(make -s offline-env)"
 	@$(STACK) env
+
+demo: offline-up ## set up, start the local AWS, apply the root, run the seed's encrypt test, prove no material in state
+	@eval "$$($(STACK) env)" && $(MAKE) --no-print-directory _demo
+
+_demo:
+	@test -n "$$KMS_IMPORT_OFFLINE_DIR" || { echo "demo: offline stack not selected" >&2; exit 1; }
+	@mkdir -p $(STATE_DIR) && chmod 700 $(STATE_DIR)
+	@test -f $(TFVARS) || printf '%s\n' \
+	  '# Demo settings (offline stack). The escrow holds the only copy of the material.' \
+	  'material_source = "generate:demo?escrow=file://$(DEMO_ESCROW)"' > $(TFVARS)
+	@echo "==> terraform init + apply (state in $(STATE_DIR))"
+	@$(TF) init -input=false -no-color $(BACKEND_CONFIG) > $(STATE_DIR)/init.log
+	@TF_LOG=trace TF_LOG_PATH=$(STATE_DIR)/terraform-trace.log \
+	  $(TF) apply -input=false -auto-approve -var-file=$(TFVARS)
+	@echo "==> the seed's encrypt test, as written, through the AWS CLI"
+	@aws kms encrypt --key-id $(ALIAS) --plaintext c2Vuc2l0aXZlIGRhdGEK --output text \
+	  --query CiphertextBlob | base64 --decode > $(STATE_DIR)/ExampleEncryptedFile
+	@echo "ciphertext: $$(wc -c < $(STATE_DIR)/ExampleEncryptedFile) bytes in $(STATE_DIR)/ExampleEncryptedFile"
+	@kms-import test --key-id $(ALIAS)
+	@echo "==> status"
+	@kms-import status --key-id $(ALIAS)
+	@echo "==> a second plan changes nothing"
+	@$(TF) plan -input=false -detailed-exitcode -var-file=$(TFVARS) > $(STATE_DIR)/replan.log \
+	  && echo "no changes" || { cat $(STATE_DIR)/replan.log; exit 1; }
+	@echo "==> leak scan: state, plan, trace log and data dir hold no material"
+	@kms-import leak-scan --source "generate:demo?escrow=file://$(DEMO_ESCROW)" $(STATE_DIR)
+
+demo-down: ## destroy the demo key, stop the local AWS and remove .offline/
+	@if [ -f $(OFFLINE)/demo/terraform.tfstate ] && $(STACK) status | grep -q running; then \
+	  eval "$$($(STACK) env)" && $(MAKE) --no-print-directory _demo-destroy; fi
+	@$(MAKE) --no-print-directory offline-down
+	@rm -rf $(OFFLINE)
+	@echo "demo removed"
+
+_demo-destroy:
+	@$(TF) destroy -input=false -auto-approve -var-file=$(TFVARS) > $(STATE_DIR)/destroy.log \
+	  && echo "demo key scheduled for deletion" || cat $(STATE_DIR)/destroy.log
+
+init: $(STAMP) ## terraform init for the root
+	$(TF) init -input=false $(BACKEND_CONFIG)
+
+plan: init ## terraform plan for the root with $(TFVARS)
+	$(TF) plan -input=false -var-file=$(TFVARS)
+
+apply: init ## terraform apply for the root with $(TFVARS)
+	$(TF) apply -input=false -var-file=$(TFVARS)
+
+status: $(STAMP) ## state, expiry, aliases and fingerprint of the root's key (ALIAS=...)
+	@kms-import status --key-id $(ALIAS)
