@@ -69,7 +69,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from . import aws, keys
-    from .keyspecs import fingerprint, key_spec
+    from .keyspecs import key_spec
     from .sources import open_source
     from .verify import prove
 
@@ -77,7 +77,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     key = keys.describe(kms, args.key_id)
     spec = key_spec(key.key_spec)
     with open_source(args.source).read(spec) as material:
-        fp = fingerprint(spec, material)
+        fp = material.fingerprint(spec)
         if key.recorded_fingerprint and key.recorded_fingerprint != fp:
             raise KmsImportError(
                 f"key {key.key_id} was made for material {key.recorded_fingerprint}, the source "
@@ -113,7 +113,12 @@ def cmd_leak_scan(args: argparse.Namespace) -> int:
     from .sources import open_source
 
     with open_source(args.source).read(key_spec(args.key_spec)) as material:
-        needles = spellings(material.buffer)
+        plaintext = getattr(material, "buffer", None)
+        if plaintext is None:
+            raise KmsImportError(
+                f"{material.description} never leaves its holder", "nothing to scan for"
+            )
+        needles = spellings(plaintext)
     hits = scan_paths(args.paths, needles)
     for hit in hits:
         print(hit)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 
 from .errors import UsageError
-from .keyspecs import fingerprint, key_spec
+from .keyspecs import key_spec
 from .sources import open_source
 
 
 def fingerprint_of(source: str, spec_name: str = "SYMMETRIC_DEFAULT") -> str:
     spec = key_spec(spec_name)
     with open_source(source).read(spec) as material:
-        return fingerprint(spec, material)
+        return material.fingerprint(spec)
 
 
 def from_query(text: str) -> dict[str, str]:

@@ -15,8 +15,8 @@ from typing import Any
 from . import aws, keys, verify, wrapping
 from .errors import FingerprintMismatch, KeyStateError
 from .keys import KeyInfo
-from .keyspecs import KeySpec, fingerprint, key_spec
-from .material import Material
+from .keyspecs import KeySpec, key_spec
+from .material import KeyMaterial
 from .sources import open_source
 from .validto import format_utc, require_future
 
@@ -55,14 +55,17 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
     key = keys.describe(kms, request.key_id, wait_for_new_key=True)
     _check_key(key)
     spec = key_spec(key.key_spec)
-    algorithm = request.wrapping_algorithm or wrapping.default_algorithm(spec)
-    wrapping.check_combination(spec, algorithm, request.wrapping_key_spec)
+    if request.wrapping_algorithm:
+        wrapping.check_combination(spec, request.wrapping_algorithm, request.wrapping_key_spec)
     if request.valid_to:
         require_future(request.valid_to)
     source = open_source(request.source)
     with source.read(spec) as material:
         fp = _check_fingerprint(request, key, spec, material)
-        wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, len(material))
+        algorithm = wrapping.choose_algorithm(
+            spec, request.wrapping_algorithm, material.wrapping_algorithms, material.description
+        )
+        wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, material.size)
         imported = not _holds(key, request)
         if imported:
             log.info(
@@ -108,9 +111,9 @@ def _check_key(key: KeyInfo) -> None:
 
 
 def _check_fingerprint(
-    request: ImportRequest, key: KeyInfo, spec: KeySpec, material: Material
+    request: ImportRequest, key: KeyInfo, spec: KeySpec, material: KeyMaterial
 ) -> str:
-    fp = fingerprint(spec, material)
+    fp = material.fingerprint(spec)
     if request.expect_fingerprint and fp != request.expect_fingerprint:
         raise FingerprintMismatch(
             f"the material from {request.source} has fingerprint {fp}, but Terraform planned "
@@ -143,7 +146,7 @@ def _expiry_text(request: ImportRequest) -> str:
 
 
 def _import(
-    kms: Any, key: KeyInfo, material: Material, algorithm: str, request: ImportRequest
+    kms: Any, key: KeyInfo, material: KeyMaterial, algorithm: str, request: ImportRequest
 ) -> None:
     # One retry with fresh parameters covers a token that expired since it was fetched.
     for attempt in (1, 2):
@@ -157,7 +160,7 @@ def _import(
         args: dict[str, Any] = {
             "KeyId": key.arn,
             "ImportToken": params["ImportToken"],
-            "EncryptedKeyMaterial": wrapping.wrap(material.buffer, params["PublicKey"], algorithm),
+            "EncryptedKeyMaterial": material.wrap(params["PublicKey"], algorithm),
             "ExpirationModel": request.expiration_model,
         }
         if request.valid_to:

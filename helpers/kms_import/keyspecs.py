@@ -85,13 +85,6 @@ def check_material(spec: KeySpec, material: Material) -> None:
     _check_private_key(spec, material)
 
 
-def fingerprint(spec: KeySpec, material: Material) -> str:
-    """Secret material: keyed check value; private keys: SHA-256 of the public key."""
-    if spec.is_secret:
-        return material.fingerprint()
-    return public_key_fingerprint(public_key_der(material))
-
-
 def public_key_fingerprint(spki_der: bytes) -> str:
     return "sha256-spki:" + hashlib.sha256(spki_der).hexdigest()
 

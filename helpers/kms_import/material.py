@@ -5,11 +5,58 @@ from __future__ import annotations
 import hashlib
 import hmac
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+
+if TYPE_CHECKING:
+    from .keyspecs import KeySpec
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
 # It identifies the material without revealing it, and never changes between versions.
 FINGERPRINT_LABEL = b"kms-import material fingerprint v1"
 FINGERPRINT_PREFIX = "hmac-sha256:"
+
+
+class KeyMaterial(Protocol):
+    """What the import needs from material, wherever it lives: in memory or in an HSM.
+
+    A holder that keeps the plaintext inside a token (PKCS#11) wraps, fingerprints and MACs
+    there; the import and the proof only ever use these methods.
+    """
+
+    description: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @property
+    def size(self) -> int | None:
+        """Bytes of secret material, or None when the holder cannot tell."""
+        ...
+
+    @property
+    def wrapping_algorithms(self) -> tuple[str, ...]:
+        """The KMS wrapping algorithms this holder can produce."""
+        ...
+
+    def fingerprint(self, spec: KeySpec) -> str: ...
+
+    def wrap(self, public_key_der: bytes, algorithm: str) -> bytes:
+        """EncryptedKeyMaterial for ImportKeyMaterial."""
+        ...
+
+    def mac(self, message: bytes, hash_name: str) -> bytes:
+        """HMAC of `message` under the material (HMAC keys' proof)."""
+        ...
+
+    def public_key_der(self) -> bytes:
+        """SubjectPublicKeyInfo of a private key (asymmetric keys' proof)."""
+        ...
 
 
 class Material:
@@ -25,7 +72,7 @@ class Material:
         self._buf = buf
         self.description = description
 
-    def __enter__(self) -> Material:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -47,12 +94,40 @@ class Material:
         """The plaintext itself; pass it on, never store or print it."""
         return self._buf
 
+    @property
+    def size(self) -> int:
+        return len(self._buf)
+
+    @property
+    def wrapping_algorithms(self) -> tuple[str, ...]:
+        from .wrapping import ALGORITHMS
+
+        return ALGORITHMS
+
     def zero(self) -> None:
         for i in range(len(self._buf)):
             self._buf[i] = 0
 
-    def fingerprint(self) -> str:
-        return secret_fingerprint(self._buf)
+    def fingerprint(self, spec: KeySpec | None = None) -> str:
+        """Secret material: keyed check value; private keys: SHA-256 of the public key."""
+        if spec is None or spec.is_secret:
+            return secret_fingerprint(self._buf)
+        from .keyspecs import public_key_fingerprint
+
+        return public_key_fingerprint(self.public_key_der())
+
+    def wrap(self, public_key_der: bytes, algorithm: str) -> bytes:
+        from .wrapping import wrap
+
+        return wrap(self._buf, public_key_der, algorithm)
+
+    def mac(self, message: bytes, hash_name: str) -> bytes:
+        return hmac.new(self._buf, message, hash_name).digest()
+
+    def public_key_der(self) -> bytes:
+        from .keyspecs import public_key_der
+
+        return public_key_der(self)
 
 
 def secret_fingerprint(secret: bytes | bytearray) -> str:

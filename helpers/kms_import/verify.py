@@ -15,8 +15,8 @@ from typing import Any
 from . import aws
 from .errors import VerificationError
 from .keys import KeyInfo
-from .keyspecs import KeySpec, Kind, public_key_der
-from .material import Material
+from .keyspecs import KeySpec, Kind
+from .material import KeyMaterial
 
 # The seed's test plaintext: "sensitive data\n".
 SEED_PLAINTEXT = b"sensitive data\n"
@@ -40,7 +40,7 @@ def round_trip(kms: Any, key_id: str, plaintext: bytes = SEED_PLAINTEXT) -> byte
     return bytes(blob)
 
 
-def prove(kms: Any, key: KeyInfo, spec: KeySpec, material: Material | None) -> str:
+def prove(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial | None) -> str:
     """Run the proof that fits the key spec; returns a one-line description of what held."""
     if spec.kind is Kind.SYMMETRIC:
         round_trip(kms, key.arn, secrets.token_bytes(32))
@@ -54,13 +54,13 @@ def prove(kms: Any, key: KeyInfo, spec: KeySpec, material: Material | None) -> s
     return _prove_private_key(kms, key, material)
 
 
-def _prove_hmac(kms: Any, key: KeyInfo, spec: KeySpec, material: Material) -> str:
+def _prove_hmac(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial) -> str:
     message = secrets.token_bytes(32)
     algorithm = spec.name.replace("HMAC_", "HMAC_SHA_")
     remote = aws.call(
         "GenerateMac", kms.generate_mac, KeyId=key.arn, Message=message, MacAlgorithm=algorithm
     )["Mac"]
-    local = hmac.new(material.buffer, message, _HMAC_HASHES[spec.name]).digest()
+    local = material.mac(message, _HMAC_HASHES[spec.name])
     if not hmac.compare_digest(remote, local):
         raise VerificationError(
             f"key {key.key_id} computes a different MAC than the material",
@@ -69,10 +69,10 @@ def _prove_hmac(kms: Any, key: KeyInfo, spec: KeySpec, material: Material) -> st
     return "GenerateMac equals the local HMAC"
 
 
-def _prove_private_key(kms: Any, key: KeyInfo, material: Material) -> str:
+def _prove_private_key(kms: Any, key: KeyInfo, material: KeyMaterial) -> str:
     from cryptography.hazmat.primitives import serialization
 
-    local_der = public_key_der(material)
+    local_der = material.public_key_der()
     remote = aws.call("GetPublicKey", kms.get_public_key, KeyId=key.arn)
     if remote["PublicKey"] != local_der:
         raise VerificationError(

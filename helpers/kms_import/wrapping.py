@@ -28,6 +28,29 @@ def default_algorithm(spec: KeySpec) -> str:
     return "RSAES_OAEP_SHA_256" if spec.is_secret else "RSA_AES_KEY_WRAP_SHA_256"
 
 
+def choose_algorithm(
+    spec: KeySpec, requested: str | None, offered: tuple[str, ...], holder: str
+) -> str:
+    """The requested algorithm if the material's holder can produce it, else the best default."""
+    if requested:
+        if requested not in offered:
+            raise WrappingError(
+                f"{holder} cannot wrap with {requested}",
+                f"use one it supports: {', '.join(offered)}",
+            )
+        return requested
+    preferred = default_algorithm(spec)
+    if preferred in offered:
+        return preferred
+    fits = [a for a in offered if spec.is_secret or not a.startswith("RSAES_OAEP")]
+    if not fits:
+        raise WrappingError(
+            f"{holder} offers no wrapping algorithm KMS accepts for a {spec.name} key",
+            "use a source that can wrap with RSA_AES_KEY_WRAP_SHA_1 or _SHA_256",
+        )
+    return fits[-1]
+
+
 def check_combination(
     spec: KeySpec, algorithm: str, wrapping_key_spec: str, material_size: int | None = None
 ) -> None:
@@ -49,7 +72,7 @@ def check_combination(
             "use RSA_AES_KEY_WRAP_SHA_256 (or leave wrapping_algorithm unset)",
         )
     limit = oaep_capacity(algorithm, wrapping_key_spec)
-    size = material_size if material_size is not None else spec.max_bytes
+    size = material_size if material_size else spec.max_bytes
     if size > limit:
         raise WrappingError(
             f"{algorithm} with {wrapping_key_spec} carries at most {limit} bytes, "

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import SourceError
 from ..keyspecs import KeySpec
-from ..material import Material
+from ..material import KeyMaterial
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,9 @@ class MaterialSource(Protocol):
     @classmethod
     def from_uri(cls, ref: SourceRef) -> MaterialSource: ...
 
-    def read(self, spec: KeySpec) -> Material:
-        """The plaintext material for a key of `spec` (creating it if the source does that)."""
+    def read(self, spec: KeySpec) -> KeyMaterial:
+        """The material for a key of `spec` (creating it if the source does that); plaintext
+        in memory for most sources, a handle on an HSM object for PKCS#11."""
         ...
 
 
