@@ -29,7 +29,9 @@ export PATH := $(BIN):$(PATH)
 ALIAS ?= alias/MyImportedKey
 DEMO_ESCROW = $(OFFLINE)/escrow
 
-.PHONY: help venv test offline-up offline-down offline-env demo demo-down _demo init plan apply status
+MODULES := $(wildcard modules/*)
+
+.PHONY: help venv test docs offline-up offline-down offline-env demo demo-down _demo init plan apply status
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,6 +48,9 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP) ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md
+	@$(BIN)/python -m tfdocs $(MODULES)
 
 offline-up: $(STAMP) ## start the local AWS in the background (reused when already running)
 	@$(STACK) up

@@ -101,14 +101,24 @@ class OfflineStack:
             self._write_cli_config()
             return False
         port = _free_port()
-        cmd = [str(Path(sys.executable).parent / "local-aws"), "serve", "--host", HOST,
-               "--port", str(port)]
+        cmd = [
+            str(Path(sys.executable).parent / "local-aws"),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ]
         if persist:
             cmd += ["--state-dir", str(self.root / "aws")]
         log = (self.root / "local-aws.log").open("ab")
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=self.root,
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.root,
         )
         self.pid_file.write_text(f"{proc.pid}\n")
         self.port_file.write_text(f"{port}\n")
@@ -180,8 +190,12 @@ def _print_env(stack: OfflineStack) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offline-stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "env", "status", "install"])
-    parser.add_argument("--dir", type=Path, default=Path(".offline"),
-                        help="folder for the stack's pid, port, state and CLI config")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(".offline"),
+        help="folder for the stack's pid, port, state and CLI config",
+    )
     args = parser.parse_args(argv)
     stack = OfflineStack(args.dir.resolve())
     try:
@@ -190,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             verb = "started" if started else "already running"
             print(f"local AWS {verb} at {stack.endpoint} (state in {stack.root})", file=sys.stderr)
         elif args.command == "down":
-            print("local AWS stopped" if stack.down() else "local AWS was not running",
-                  file=sys.stderr)
+            print(
+                "local AWS stopped" if stack.down() else "local AWS was not running",
+                file=sys.stderr,
+            )
         elif args.command == "status":
             print(f"running at {stack.endpoint}" if stack.running() else "not running")
         elif args.command == "install":
