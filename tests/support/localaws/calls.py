@@ -1,0 +1,75 @@
+"""Records every AWS call the local server (or an in-process mock) answers.
+
+Tests and benchmarks read the record to count round trips, e.g. how many times the helper
+called GetParametersForImport. Hooked into moto's BaseResponse.call_action, which every
+JSON/query service goes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from typing import Any
+
+from localaws import clock
+
+_lock = threading.Lock()
+_calls: list[dict[str, str]] = []
+
+
+def record(service: str, action: str, region: str, key_id: str | None) -> None:
+    entry = {
+        "service": service,
+        "action": action,
+        "region": region,
+        "time": clock.now().isoformat(),
+    }
+    if key_id:
+        entry["key_id"] = key_id
+    with _lock:
+        _calls.append(entry)
+
+
+def calls() -> list[dict[str, str]]:
+    """A copy of the record, oldest first."""
+    with _lock:
+        return [dict(call) for call in _calls]
+
+
+def clear() -> None:
+    with _lock:
+        _calls.clear()
+
+
+def _key_id_of(body: Any) -> str | None:
+    try:
+        params = json.loads(body or "{}")
+    except (ValueError, TypeError):
+        return None  # query-protocol services (STS, IAM) carry no KeyId
+    if not isinstance(params, dict):
+        return None
+    value = params.get("KeyId") or params.get("TargetKeyId")
+    return value if isinstance(value, str) else None
+
+
+def install() -> None:
+    """Wrap BaseResponse.call_action once so each answered call is recorded."""
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.call_action
+    if getattr(original, "_localaws_recording", False):
+        return
+
+    def call_action(self: BaseResponse) -> Any:
+        with contextlib.suppress(Exception):  # recording must never break a call
+            record(
+                self.service_name or "",
+                self._get_action() or "",
+                self.region or "",
+                _key_id_of(self.body),
+            )
+        return original(self)
+
+    call_action._localaws_recording = True  # type: ignore[attr-defined]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]

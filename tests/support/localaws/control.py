@@ -1,0 +1,86 @@
+"""The control endpoints under /_localaws/, mounted in front of moto's WSGI app.
+
+GET    /_localaws/health   200 once the server answers
+GET    /_localaws/clock    {"now": RFC 3339}
+POST   /_localaws/clock    {"advance_seconds": N} | {"now": "RFC 3339"} | {"reset": true}
+GET    /_localaws/calls    [{"service","action","region","key_id"?,"time"}, ...]
+DELETE /_localaws/calls    clears the record
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from localaws import calls, clock
+
+PREFIX = "/_localaws/"
+Handler = Callable[[Request], Any]
+
+
+def _health(_: Request) -> Any:
+    return {"status": "ok"}
+
+
+def _clock(request: Request) -> Any:
+    if request.method == "POST":
+        body = request.get_json(force=True, silent=True) or {}
+        if body.get("reset"):
+            clock.reset()
+        elif "now" in body:
+            clock.set(datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00")))
+        elif "advance_seconds" in body:
+            clock.advance(float(body["advance_seconds"]))
+        else:
+            raise ValueError('expected "advance_seconds", "now" or "reset"')
+    return {"now": clock.now().isoformat()}
+
+
+def _calls(request: Request) -> Any:
+    if request.method == "DELETE":
+        calls.clear()
+        return {"cleared": True}
+    return calls.calls()
+
+
+ROUTES: dict[str, tuple[Handler, tuple[str, ...]]] = {
+    "health": (_health, ("GET",)),
+    "clock": (_clock, ("GET", "POST")),
+    "calls": (_calls, ("GET", "DELETE")),
+}
+
+
+class ControlApp:
+    """WSGI middleware: /_localaws/* here, everything else to moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.routes = dict(ROUTES)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return self.app(environ, start_response)
+        return self._control(Request(environ), path[len(PREFIX) :].strip("/"))(
+            environ, start_response
+        )
+
+    def _control(self, request: Request, name: str) -> Response:
+        route = self.routes.get(name)
+        if route is None:
+            return _json({"error": f"no control endpoint {name!r}"}, 404)
+        handler, methods = route
+        if request.method not in methods:
+            return _json({"error": f"{request.method} not allowed"}, 405)
+        try:
+            return _json(handler(request), 200)
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")

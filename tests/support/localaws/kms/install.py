@@ -1,0 +1,170 @@
+"""Hooks the add-on into moto's KMS classes, once per process.
+
+moto dispatches a KMS action by method name on KmsResponse (which calls KmsBackend), in
+both `mock_aws()` and server mode, so setting methods on those classes is enough; nothing
+of moto is copied.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from localaws.kms import backend, ciphertext, lifecycle, responses, specs, states
+from localaws.kms.errors import ValidationException
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from moto.kms import models
+        from moto.kms.responses import KmsResponse
+
+        for name, method in backend.METHODS.items():
+            setattr(models.KmsBackend, name, method)
+        for name, method in responses.METHODS.items():
+            setattr(KmsResponse, name, method)
+        models.KmsBackend.create_key = _create_key(models.KmsBackend.create_key)
+        models.KmsBackend.update_alias = _update_alias(models.KmsBackend.update_alias)
+        models.Key.to_dict = _to_dict(models.Key.to_dict)
+        models.generate_private_key = _lazy(models.generate_private_key)
+        _guard_all(KmsResponse)
+        _installed = True
+
+
+def _create_key(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def create_key(
+        self: Any, policy: Any, key_usage: Any, key_spec: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        key = original(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
+        if lifecycle.is_external(key):
+            lifecycle.start_pending_import(key)
+        return key
+
+    return create_key
+
+
+def _update_alias(original: Callable[..., Any]) -> Callable[..., Any]:
+    """KMS only retargets an alias to a key of the same type and usage."""
+
+    @functools.wraps(original)
+    def update_alias(self: Any, target_key_id: str, alias_name: str) -> Any:
+        new = self.keys[self.get_key_id(target_key_id)]
+        current_id = self.get_key_id_from_alias(alias_name)
+        current = self.keys.get(current_id) if current_id else None
+        if current is not None and (_kind(current), current.key_usage) != (
+            _kind(new),
+            new.key_usage,
+        ):
+            raise ValidationException(
+                f"{alias_name} can only point to a key of the same type and key usage."
+            )
+        return original(self, target_key_id, alias_name)
+
+    return update_alias
+
+
+def _kind(key: Any) -> str:
+    if specs.is_hmac(key.key_spec):
+        return "HMAC"
+    return "SYMMETRIC" if key.key_spec == specs.SYMMETRIC else "ASYMMETRIC"
+
+
+def _to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """DescribeKey of an EXTERNAL key reports ExpirationModel (and ValidTo when the
+    material expires) while it holds material."""
+
+    @functools.wraps(original)
+    def to_dict(self: Any) -> dict[str, Any]:
+        result = original(self)
+        rec = getattr(self, "localaws", None)
+        if rec is not None and rec.has_material:
+            meta = result["KeyMetadata"]
+            meta["ExpirationModel"] = rec.expiration_model
+            if rec.valid_to is not None:
+                meta["ValidTo"] = rec.valid_to.timestamp()
+        return result
+
+    return to_dict
+
+
+class _LazyPrivateKey:
+    """moto generates an RSA key for every new key, symmetric ones included (~0.07 s each);
+    this defers that until something uses it."""
+
+    def __init__(self, factory: Callable[[str], Any], key_spec: str) -> None:
+        self._factory, self._key_spec, self._real = factory, key_spec, None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._real is None:
+            self._real = self._factory(self._key_spec)
+        return getattr(self._real, name)
+
+
+def _lazy(factory: Callable[[str], Any]) -> Callable[[str], Any]:
+    return lambda key_spec: _LazyPrivateKey(factory, key_spec)
+
+
+def _guard_all(response_class: Any) -> None:
+    """Every KMS action first applies what the clock says (expiry, deletion), then the
+    key-state rules for the keys it names."""
+    for name in dir(response_class):
+        method = getattr(response_class, name)
+        if name.startswith("_") or not callable(method) or name in ("dispatch", "setup_class"):
+            continue
+        if not (name in states.RULES or name in _PLAIN_ACTIONS):
+            continue
+        setattr(response_class, name, _guarded(name, method))
+
+
+# Actions without state rules that still must see expiry/deletion first.
+_PLAIN_ACTIONS = {
+    "describe_key",
+    "list_keys",
+    "list_aliases",
+    "delete_imported_key_material",
+    "list_resource_tags",
+    "get_key_policy",
+    "delete_alias",
+}
+
+
+def _guarded(action: str, method: Callable[[Any], str]) -> Callable[[Any], str]:
+    @functools.wraps(method)
+    def guarded(self: Any) -> str:
+        kms = self.kms_backend
+        lifecycle.sweep(kms)
+        for key in _named_keys(self, kms, action):
+            states.check(action, key)
+        return method(self)
+
+    return guarded
+
+
+def _named_keys(response: Any, kms: Any, action: str) -> list[Any]:
+    ids = [response._get_param(field) for field in states.KEY_FIELDS.get(action, ("KeyId",))]
+    if action in states.BLOB_FIELDS:
+        blob = response._get_param("CiphertextBlob")
+        if isinstance(blob, bytes):
+            ids.append(ciphertext.key_id_of(blob))
+    found = []
+    for key_id in ids:
+        if not isinstance(key_id, str) or not key_id:
+            continue
+        try:
+            key = kms.keys.get(kms.any_id_to_key_id(key_id))
+        except (AttributeError, TypeError, KeyError):
+            key = None  # unknown alias: moto's own validation reports it
+        if key is not None and key not in found:
+            found.append(key)
+    return found
