@@ -1,16 +1,21 @@
-"""`generate:NAME?escrow=file:///abs/dir`: new material from the OS CSPRNG, escrowed first.
+"""`generate:NAME?escrow=...`: new material from the OS CSPRNG, escrowed first.
 
-On first use the material is drawn, written to the escrow (`<dir>/<NAME>.key`, 0600, folder
-0700, never overwritten) and only then used; every later use reads the escrow, so re-imports
-and replicas get the same material. Losing the escrow means the key can never be re-imported.
+On first use the material is drawn, written to the escrow and only then used (what is read
+back from the escrow is what gets used); every later use reads the escrow, so re-imports and
+replicas get the same material. Losing the escrow means the key can never be re-imported.
+
+Escrows: `escrow=file:///abs/dir` (`<dir>/<NAME>.key`, 0600, folder 0700, never
+overwritten) or `escrow=secretsmanager:PREFIX` (the binary secret `PREFIX/NAME`, created once,
+never overwritten; `region=`/`kms-key-id=` inside the escrow URI, %-encoded as `%3F`/`%26`).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from ..errors import SourceError
 from ..keyspecs import KeySpec, check_material
@@ -21,14 +26,60 @@ from . import SourceRef, parse_ref
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
+class Escrow(Protocol):
+    """Where generated material is kept: written once, then always read from there."""
+
+    def where(self, name: str) -> str: ...
+
+    def load_or_create(
+        self, name: str, spec: KeySpec, new_material: Callable[[KeySpec], bytes]
+    ) -> Material: ...
+
+
+@dataclass(frozen=True)
+class FileEscrow:
+    """`escrow=file:///abs/dir`: the material is `<dir>/<NAME>.key`, 0600, folder 0700."""
+
+    directory: Path
+
+    def file(self, name: str) -> Path:
+        return self.directory / f"{name}.key"
+
+    def where(self, name: str) -> str:
+        return f"escrowed material {self.file(name)}"
+
+    def load_or_create(
+        self, name: str, spec: KeySpec, new_material: Callable[[KeySpec], bytes]
+    ) -> Material:
+        ensure_private_dir(self.directory)
+        path = self.file(name)
+        if not path.exists():
+            new = bytearray(new_material(spec))
+            try:
+                write_new_private_file(path, new)  # a racing writer may have won
+            finally:
+                for i in range(len(new)):
+                    new[i] = 0
+        material = Material(read_private_file(path, "escrow file"), self.where(name))
+        try:
+            check_material(spec, material)
+        except BaseException:
+            material.zero()
+            raise
+        return material
+
+
 @dataclass(frozen=True)
 class GenerateSource:
     SCHEME: ClassVar[str] = "generate"
     EXAMPLE: ClassVar[str] = "generate:prod-2026?escrow=file:///secure/escrow"
-    SUMMARY: ClassVar[str] = "new random material, written to an escrow folder on first use"
+    SUMMARY: ClassVar[str] = (
+        "new random material, escrowed on first use (escrow=file:///dir or "
+        "escrow=secretsmanager:prefix)"
+    )
 
     name: str
-    escrow_dir: Path
+    escrow: Escrow
 
     @classmethod
     def from_uri(cls, ref: SourceRef) -> GenerateSource:
@@ -42,41 +93,27 @@ class GenerateSource:
         if not escrow:
             raise SourceError(
                 f"generate source {ref.uri!r} has no escrow",
-                "add ?escrow=file:///absolute/dir (without an escrow the key could never be "
-                "re-imported)",
+                "add ?escrow=file:///absolute/dir or ?escrow=secretsmanager:prefix (without an "
+                "escrow the key could never be re-imported)",
             )
-        escrow_ref = parse_ref(escrow)
-        if escrow_ref.scheme != "file" or not escrow_ref.path.startswith("/"):
-            raise SourceError(
-                f"escrow {escrow!r} is not a file:///absolute/dir URI",
-                "write it as escrow=file:///absolute/dir",
-            )
-        return cls(name, Path(escrow_ref.path))
-
-    @property
-    def escrow_file(self) -> Path:
-        return self.escrow_dir / f"{self.name}.key"
+        return cls(name, _escrow(escrow))
 
     def read(self, spec: KeySpec) -> Material:
-        ensure_private_dir(self.escrow_dir)
-        if not self.escrow_file.exists():
-            self._create(spec)
-        description = f"escrowed material {self.escrow_file}"
-        material = Material(read_private_file(self.escrow_file, "escrow file"), description)
-        try:
-            check_material(spec, material)
-        except BaseException:
-            material.zero()
-            raise
-        return material
+        return self.escrow.load_or_create(self.name, spec, _new_material)
 
-    def _create(self, spec: KeySpec) -> None:
-        new = bytearray(_new_material(spec))
-        try:
-            write_new_private_file(self.escrow_file, new)  # a racing writer may have won
-        finally:
-            for i in range(len(new)):
-                new[i] = 0
+
+def _escrow(uri: str) -> Escrow:
+    escrow_ref = parse_ref(uri)
+    if escrow_ref.scheme == "secretsmanager":
+        from .secretsmanager import SecretsManagerEscrow
+
+        return SecretsManagerEscrow.from_uri(uri)
+    if escrow_ref.scheme != "file" or not escrow_ref.path.startswith("/"):
+        raise SourceError(
+            f"escrow {uri!r} is neither a file:///absolute/dir nor a secretsmanager:prefix URI",
+            "write it as escrow=file:///absolute/dir or escrow=secretsmanager:prefix",
+        )
+    return FileEscrow(Path(escrow_ref.path))
 
 
 def _new_material(spec: KeySpec) -> bytes:
