@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import UsageError
 
@@ -35,6 +35,11 @@ def format_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# ImportKeyMaterial takes a ValidTo at most 365 days ahead (KMS API reference); renewing
+# re-imports the same material with a later date.
+MAX_AHEAD = timedelta(days=365)
+
+
 def require_future(moment: datetime, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     if moment <= now:
@@ -42,4 +47,9 @@ def require_future(moment: datetime, now: datetime | None = None) -> None:
             f"valid_to {format_utc(moment)} is not in the future",
             "pick a later time (KMS refuses expiry in the past), or omit it for material that "
             "does not expire",
+        )
+    if moment > now + MAX_AHEAD:
+        raise UsageError(
+            f"valid_to {format_utc(moment)} is more than 365 days ahead",
+            "KMS accepts at most 365 days: pick an earlier date and renew before it passes",
         )

@@ -85,6 +85,11 @@ variable "valid_to" {
     condition     = var.valid_to == null || try(timecmp(var.valid_to, plantimestamp()) > 0, true)
     error_message = "valid_to must be in the future: KMS refuses an expiry in the past. Renew with a later time, or set null for material that does not expire."
   }
+
+  validation {
+    condition     = var.valid_to == null || try(timecmp(var.valid_to, timeadd(plantimestamp(), "8760h")) <= 0, true)
+    error_message = "valid_to must be at most 365 days ahead (KMS's limit); renew with a later date before it passes."
+  }
 }
 
 variable "enabled" {

@@ -48,7 +48,7 @@ def test_apply_imports_without_expiry_and_replans_clean(workspace: Workspace, tm
 
 def test_expiring_material_in_any_zone_is_normalised(workspace: Workspace, tmp_path: Path):
     path, material = material_file(tmp_path / "keys")
-    local = (datetime.now(UTC) + timedelta(days=400)).replace(microsecond=0)
+    local = (datetime.now(UTC) + timedelta(days=200)).replace(microsecond=0)
     written = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
     shifted = (local - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S") + "-08:00"
     assert shifted != written

@@ -43,6 +43,13 @@ def test_valid_to_in_the_past_is_refused() -> None:
         validto.require_future(datetime(2020, 1, 1, tzinfo=UTC))
 
 
+def test_valid_to_more_than_a_year_ahead_is_refused() -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    validto.require_future(datetime(2030, 12, 31, tzinfo=UTC), now)
+    with pytest.raises(UsageError, match="365 days"):
+        validto.require_future(datetime(2031, 1, 2, tzinfo=UTC), now)
+
+
 def test_fingerprint_is_stable_distinct_and_not_the_material() -> None:
     a, b = os.urandom(32), os.urandom(32)
     assert secret_fingerprint(a) == secret_fingerprint(bytearray(a))
