@@ -115,7 +115,7 @@ def test_planned_fingerprint_mismatch_stops_before_any_import(
 def test_recorded_fingerprint_refuses_other_material_before_any_import(
     kms: Any, calls: Counter[str], tmp_path: Path
 ) -> None:
-    source, material = _material(tmp_path)
+    _, material = _material(tmp_path)
     other_source, other = _material(tmp_path)
     arn = _external_key(
         kms, Tags=[{"TagKey": FINGERPRINT_TAG, "TagValue": secret_fingerprint(material)}]
