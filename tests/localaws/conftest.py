@@ -111,3 +111,12 @@ def pkcs8(key: Any) -> bytes:
             serialization.NoEncryption(),
         )
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_faults() -> Iterator[None]:
+    from localaws import faults
+
+    faults.reset()
+    yield
+    faults.reset()

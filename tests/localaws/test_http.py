@@ -241,3 +241,27 @@ def test_cli_reports_kms_error_codes(server, kms, tmp_path):
     with pytest.raises(subprocess.CalledProcessError) as caught:
         _aws(server, tmp_path, "kms", "enable-key", "--key-id", key_id)
     assert "KMSInvalidStateException" in caught.value.stderr
+
+
+def test_faults_endpoint(server, kms):
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    try:
+        status, body = _control(server, "faults", "POST", {"throttle_rate": 1.0})
+        assert status == 200 and body["throttle_rate"] == 1.0
+        from botocore.config import Config
+
+        no_retry = boto3.client(
+            "kms",
+            endpoint_url=server.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        with pytest.raises(ClientError) as caught:
+            no_retry.describe_key(KeyId=key_id)
+        assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    finally:
+        _control(server, "faults", "POST", {})
+    assert _control(server, "faults")[1]["throttle_rate"] == 0.0
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id

@@ -8,12 +8,13 @@ In-process use (unit tests)::
         ...  # boto3 KMS now behaves as KMS does for imported key material
 
 Move the add-on's clock with `localaws.clock.advance(seconds)` / `.set(dt)` / `.reset()`;
-read the call record with `localaws.calls.calls()` / `.clear()`.
+read the call record with `localaws.calls.calls()` / `.clear()`; switch faults on with
+`localaws.faults.configure(throttle_rate=..., latency_ms=..., not_found_after_create_s=...)`.
 """
 
 from __future__ import annotations
 
-from localaws import calls, clock
+from localaws import calls, clock, faults
 
 
 def install() -> None:
@@ -22,6 +23,7 @@ def install() -> None:
 
     calls.install()
     kms.install()
+    faults.install()
 
 
-__all__ = ["calls", "clock", "install"]
+__all__ = ["calls", "clock", "faults", "install"]

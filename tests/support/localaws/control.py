@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localaws import calls, clock
+from localaws import calls, clock, faults
 
 PREFIX = "/_localaws/"
 Handler = Callable[[Request], Any]
@@ -47,10 +47,18 @@ def _calls(request: Request) -> Any:
     return calls.calls()
 
 
+def _faults(request: Request) -> Any:
+    if request.method == "POST":
+        body = request.get_json(force=True, silent=True) or {}
+        faults.configure(**body)
+    return faults.current()
+
+
 ROUTES: dict[str, tuple[Handler, tuple[str, ...]]] = {
     "health": (_health, ("GET",)),
     "clock": (_clock, ("GET", "POST")),
     "calls": (_calls, ("GET", "DELETE")),
+    "faults": (_faults, ("GET", "POST")),
 }
 
 

@@ -31,10 +31,11 @@ def install() -> None:
             setattr(models.KmsBackend, name, method)
         for name, method in responses.METHODS.items():
             setattr(KmsResponse, name, method)
-        models.KmsBackend.create_key = _create_key(models.KmsBackend.create_key)
-        models.KmsBackend.update_alias = _update_alias(models.KmsBackend.update_alias)
-        models.Key.to_dict = _to_dict(models.Key.to_dict)
-        models.generate_private_key = _lazy(models.generate_private_key)
+        # Wrapping moto's own methods is the point here, hence the ignores.
+        models.KmsBackend.create_key = _create_key(models.KmsBackend.create_key)  # type: ignore[method-assign]
+        models.KmsBackend.update_alias = _update_alias(models.KmsBackend.update_alias)  # type: ignore[method-assign]
+        models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
+        models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
         _guard_all(KmsResponse)
         _installed = True
 

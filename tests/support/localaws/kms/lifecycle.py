@@ -96,16 +96,19 @@ def sweep(backend: Any) -> None:
     their deletion date are deleted."""
     now = clock.now()
     for key in list(backend.keys.values()):
-        deletion = getattr(key, "deletion_date", None)
-        pending = key.key_state == "PendingDeletion" and deletion is not None
-        if pending and _aware(deletion) <= now:
+        if _deletion_due(key, now):
             backend.delete_key(key.id)
             continue
         rec = getattr(key, "localaws", None)
-        expiring = rec is not None and rec.has_material and rec.valid_to is not None
-        if expiring and rec.valid_to <= now:
+        if rec is not None and rec.has_material and _before(rec.valid_to, now):
             remove_material(key)
 
 
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+def _deletion_due(key: Any, now: datetime) -> bool:
+    return key.key_state == "PendingDeletion" and _before(getattr(key, "deletion_date", None), now)
+
+
+def _before(when: datetime | None, now: datetime) -> bool:
+    if when is None:
+        return False
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) <= now
