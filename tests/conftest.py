@@ -1,0 +1,3 @@
+"""Suite-wide fixtures live in tests/support/offline/fixtures.py (offline_stack, tf)."""
+
+pytest_plugins = ["offline.fixtures"]

@@ -1,0 +1,50 @@
+"""Small Terraform roots written into a test's tmp dir (never into the source tree)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import boto3
+
+from offline.stack import OfflineStack
+
+PROVIDERS = """
+terraform {
+  required_providers {
+    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
+    external = { source = "hashicorp/external", version = "~> 2.3" }
+  }
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = "true"
+  default_tags { tags = { suite = "terraform-offline" } }
+}
+"""
+
+
+def write_root(directory: Path, body: str, providers: str = PROVIDERS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "main.tf").write_text(providers + body)
+    return directory
+
+
+def material() -> str:
+    """Fresh 32-byte symmetric material, base64 (test-only: these roots use the provider's
+    own key_material_base64 import, which the project's modules never do)."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def kms(stack: OfflineStack) -> object:
+    env = stack.env()
+    return boto3.client(
+        "kms",
+        region_name=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
