@@ -109,3 +109,17 @@ apply: init ## terraform apply for the root with $(TFVARS)
 
 status: $(STAMP) ## state, expiry, aliases and fingerprint of the root's key (ALIAS=...)
 	@kms-import status --key-id $(ALIAS)
+
+# SoftHSM2, the HSM the pkcs11: source tests run against (Debian package softhsm2). Installed
+# here only as root (CI); anyone else is told what to run, and those tests then fail saying so.
+SOFTHSM_MODULE := /usr/lib/softhsm/libsofthsm2.so
+.PHONY: softhsm
+softhsm: ## install SoftHSM2 (the test HSM) if missing: apt-get as root, else prints what to run
+	@if [ -e $(SOFTHSM_MODULE) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing softhsm2 (the pkcs11 tests' HSM)" >&2; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q softhsm2 >&2 || { apt-get update -q >&2 && apt-get install -y -q softhsm2 >&2; }; \
+	else \
+	  echo "softhsm: $(SOFTHSM_MODULE) is missing; run: sudo apt-get install softhsm2 (the pkcs11 tests fail without it)" >&2; \
+	fi
