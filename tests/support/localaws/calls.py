@@ -16,6 +16,7 @@ from localaws import clock
 
 _lock = threading.Lock()
 _calls: list[dict[str, str]] = []
+_answered = 0
 
 
 def record(service: str, action: str, region: str, key_id: str | None) -> None:
@@ -27,14 +28,21 @@ def record(service: str, action: str, region: str, key_id: str | None) -> None:
     }
     if key_id:
         entry["key_id"] = key_id
+    global _answered
     with _lock:
         _calls.append(entry)
+        _answered += 1
 
 
 def calls() -> list[dict[str, str]]:
     """A copy of the record, oldest first."""
     with _lock:
         return [dict(call) for call in _calls]
+
+
+def count() -> int:
+    """How many calls were answered since start (not reset by `clear`)."""
+    return _answered
 
 
 def clear() -> None:

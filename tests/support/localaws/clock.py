@@ -13,6 +13,10 @@ _lock = threading.Lock()
 _offset = timedelta(0)
 
 
+def real_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def now() -> datetime:
     """The current (possibly moved) time, timezone-aware UTC."""
     return datetime.now(UTC) + _offset

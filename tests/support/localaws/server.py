@@ -36,13 +36,32 @@ def serve(host: str, port: int, state_dir: Path | None) -> None:
     os.environ.setdefault("MOTO_PORT", str(port))  # moto builds some URLs from it
     app = build_app()
     if state_dir is not None:
-        # Persistence is issue 6; until then the flag is accepted and state is in memory.
-        log.warning("--state-dir %s: persistence not implemented; state is in memory", state_dir)
-    # Exit at once on SIGTERM: a clean werkzeug shutdown waits on idle keep-alive
-    # connections (measured 3-10 s), which slowed every `offline-down`.
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        _keep_state(state_dir)
+    else:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     log.info("local-aws ready in %.2f s on http://%s:%d", time.perf_counter() - started, host, port)
     run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def _keep_state(state_dir: Path) -> None:
+    from localaws import persistence
+
+    loaded_at = time.perf_counter()
+    if persistence.load(state_dir):
+        log.info("state loaded from %s in %.2f s", state_dir, time.perf_counter() - loaded_at)
+    persistence.start_autosave(state_dir)
+
+    def stop(*_: Any) -> None:
+        try:
+            persistence.save(state_dir)
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+# On SIGTERM the server exits at once (after saving, with --state-dir): a clean werkzeug
+# shutdown waits on idle keep-alive connections (measured 3-10 s), slowing `offline-down`.
 
 
 def main(argv: list[str] | None = None) -> int:

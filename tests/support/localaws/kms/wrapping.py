@@ -73,6 +73,17 @@ def remember(key: WrappingKey, owner: tuple[str, str, str, str]) -> None:
         _by_owner[owner] = key
 
 
+def export() -> list[tuple[tuple[str, str, str, str], WrappingKey]]:
+    """The cached wrapping keys with their owners, for saving."""
+    with _lock:
+        return list(_by_owner.items())
+
+
+def restore(saved: list[tuple[tuple[str, str, str, str], WrappingKey]]) -> None:
+    for owner, key in saved:
+        remember(key, owner)
+
+
 def unwrap(key: WrappingKey, algorithm: str, blob: bytes) -> bytes:
     """The plaintext material, or InvalidCiphertextException when it does not unwrap."""
     hash_type, aes_wrapped = specs.WRAPPING_ALGORITHMS[algorithm]
