@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+# tests/conftest.py puts tests/ on sys.path, where this folder would shadow the editable
+# `localaws` package as a namespace package; put the real one first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+if getattr(sys.modules.get("localaws"), "__file__", "") is None:
+    del sys.modules["localaws"]
 
 import boto3
 import pytest

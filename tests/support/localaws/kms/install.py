@@ -33,6 +33,7 @@ def install() -> None:
             setattr(KmsResponse, name, method)
         # Wrapping moto's own methods is the point here, hence the ignores.
         models.KmsBackend.create_key = _create_key(models.KmsBackend.create_key)  # type: ignore[method-assign]
+        models.KmsBackend.replicate_key = _replicate_key(models.KmsBackend.replicate_key)  # type: ignore[method-assign]
         models.KmsBackend.update_alias = _update_alias(models.KmsBackend.update_alias)  # type: ignore[method-assign]
         models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
         models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
@@ -51,6 +52,24 @@ def _create_key(original: Callable[..., Any]) -> Callable[..., Any]:
         return key
 
     return create_key
+
+
+def _replicate_key(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's replica is a shallow copy sharing the primary's material, aliases and grants.
+    A KMS replica of an EXTERNAL key starts PendingImport and accepts only the primary's
+    material; aliases and grants are per Region."""
+
+    @functools.wraps(original)
+    def replicate_key(self: Any, key_id: str, replica_region: str) -> Any:
+        replica = original(self, key_id, replica_region)
+        replica.aliases, replica.grants = {}, {}
+        if lifecycle.is_external(replica):
+            primary = lifecycle.record(self.keys[self.get_key_id(key_id)])
+            replica.localaws = lifecycle.ImportRecord(fingerprint=primary.fingerprint)
+            lifecycle.start_pending_import(replica)
+        return replica
+
+    return replicate_key
 
 
 def _update_alias(original: Callable[..., Any]) -> Callable[..., Any]:
