@@ -44,8 +44,19 @@ def test_parameters_give_a_real_rsa_wrapping_key_for_24_hours(kms, spec, bits):
 )
 def test_imported_symmetric_material_encrypts_and_decrypts(kms, algorithm):
     key_id = external_key(kms)
-    import_material(kms, key_id, os.urandom(32), algorithm=algorithm)
+    params = kms.get_parameters_for_import(
+        KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec="RSA_2048"
+    )
+    answer = kms.import_key_material(
+        KeyId=key_id,
+        ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, os.urandom(32)),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+    )
     meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert answer["KeyId"] == meta["Arn"]
+    assert answer["KeyMaterialId"] == meta["CurrentKeyMaterialId"]
+    assert len(answer["KeyMaterialId"]) == 64
     assert (meta["KeyState"], meta["Enabled"]) == ("Enabled", True)
     assert meta["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
     assert "ValidTo" not in meta

@@ -109,6 +109,7 @@ def _to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         if rec is not None and rec.has_material:
             meta = result["KeyMetadata"]
             meta["ExpirationModel"] = rec.expiration_model
+            meta["CurrentKeyMaterialId"] = rec.fingerprint.hex()
             if rec.valid_to is not None:
                 meta["ValidTo"] = rec.valid_to.timestamp()
         return result

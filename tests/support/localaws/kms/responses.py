@@ -43,14 +43,14 @@ def get_parameters_for_import(self: Any) -> str:
 def import_key_material(self: Any) -> str:
     key_id = self._get_param("KeyId")
     self._validate_key_id(key_id)
-    self.kms_backend.import_key_material(
+    key = self.kms_backend.import_key_material(
         key_id,
         _blob(self, "ImportToken"),
         _blob(self, "EncryptedKeyMaterial"),
         self._get_param("ExpirationModel"),
         self._get_param("ValidTo"),
     )
-    return "{}"
+    return json.dumps({"KeyId": key.arn, "KeyMaterialId": key.localaws.fingerprint.hex()})
 
 
 def delete_imported_key_material(self: Any) -> str:
