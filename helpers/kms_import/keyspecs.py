@@ -3,6 +3,11 @@
 Sizes follow the KMS developer guide ("Import key material: requirements"): symmetric keys take
 exactly 256 bits; HMAC keys take between the digest size and the block size of their hash;
 asymmetric keys take a PKCS#8 DER private key of the key spec's algorithm and size.
+
+Which wrapping fits which material follows the GetParametersForImport API reference
+(WrappingAlgorithm, WrappingKeySpec): RSA private keys only through RSA_AES_KEY_WRAP_*;
+RSAES_OAEP_* for everything else as long as the material fits, so never ECC_NIST_P521 with an
+RSA_2048 wrapping key. See wrapping.check_combination.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ class KeySpec:
     name: str
     kind: Kind
     min_bytes: int = 0  # secret material only
+    # The largest material a wrapping must carry: secret keys' maximum; for ECC the PKCS#8 DER
+    # with its public key (measured with cryptography); 0 for RSA, which KMS takes only through
+    # RSA_AES_KEY_WRAP_* (no OAEP limit applies).
     max_bytes: int = 0
     rsa_bits: int = 0
     curve: str = ""  # cryptography's curve name for ECC specs
@@ -51,10 +59,10 @@ SPECS: dict[str, KeySpec] = {
         KeySpec("RSA_2048", Kind.RSA, rsa_bits=2048),
         KeySpec("RSA_3072", Kind.RSA, rsa_bits=3072),
         KeySpec("RSA_4096", Kind.RSA, rsa_bits=4096),
-        KeySpec("ECC_NIST_P256", Kind.ECC, curve="secp256r1"),
-        KeySpec("ECC_NIST_P384", Kind.ECC, curve="secp384r1"),
-        KeySpec("ECC_NIST_P521", Kind.ECC, curve="secp521r1"),
-        KeySpec("ECC_SECG_P256K1", Kind.ECC, curve="secp256k1"),
+        KeySpec("ECC_NIST_P256", Kind.ECC, max_bytes=138, curve="secp256r1"),
+        KeySpec("ECC_NIST_P384", Kind.ECC, max_bytes=185, curve="secp384r1"),
+        KeySpec("ECC_NIST_P521", Kind.ECC, max_bytes=241, curve="secp521r1"),
+        KeySpec("ECC_SECG_P256K1", Kind.ECC, max_bytes=135, curve="secp256k1"),
     )
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 
 from .errors import WrappingError
-from .keyspecs import KeySpec
+from .keyspecs import KeySpec, Kind
 
 ALGORITHMS = (
     "RSAES_OAEP_SHA_1",
@@ -24,8 +24,15 @@ _RSA_BYTES = {"RSA_2048": 256, "RSA_3072": 384, "RSA_4096": 512}
 
 
 def default_algorithm(spec: KeySpec) -> str:
-    """The seed's RSAES_OAEP_SHA_256 for secret keys; private keys are too large for OAEP."""
+    """The seed's RSAES_OAEP_SHA_256 for secret keys; RSA_AES_KEY_WRAP_SHA_256 for private
+    keys, the one algorithm that carries every private key with every wrapping key spec."""
     return "RSAES_OAEP_SHA_256" if spec.is_secret else "RSA_AES_KEY_WRAP_SHA_256"
+
+
+def oaep_allowed(spec: KeySpec) -> bool:
+    """KMS takes RSA private keys only through RSA_AES_KEY_WRAP_* (GetParametersForImport,
+    WrappingAlgorithm); symmetric, HMAC and ECC material may be OAEP-wrapped if it fits."""
+    return spec.kind is not Kind.RSA
 
 
 def choose_algorithm(
@@ -42,7 +49,7 @@ def choose_algorithm(
     preferred = default_algorithm(spec)
     if preferred in offered:
         return preferred
-    fits = [a for a in offered if spec.is_secret or not a.startswith("RSAES_OAEP")]
+    fits = [a for a in offered if oaep_allowed(spec) or not a.startswith("RSAES_OAEP")]
     if not fits:
         raise WrappingError(
             f"{holder} offers no wrapping algorithm KMS accepts for a {spec.name} key",
@@ -66,10 +73,11 @@ def check_combination(
         )
     if not algorithm.startswith("RSAES_OAEP"):
         return
-    if not spec.is_secret:
+    if not oaep_allowed(spec):
         raise WrappingError(
-            f"{algorithm} cannot wrap a {spec.name} private key (too large for RSA-OAEP)",
-            "use RSA_AES_KEY_WRAP_SHA_256 (or leave wrapping_algorithm unset)",
+            f"{algorithm} cannot wrap a {spec.name} private key (KMS takes RSA private keys "
+            "only through RSA_AES_KEY_WRAP_*)",
+            "use RSA_AES_KEY_WRAP_SHA_256 (or leave the wrapping algorithm unset)",
         )
     limit = oaep_capacity(algorithm, wrapping_key_spec)
     size = material_size if material_size else spec.max_bytes
