@@ -26,6 +26,13 @@ data "aws_kms_key" "by_alias" {
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
+locals {
+  root = format(
+    "arn:%s:iam::%s:root",
+    data.aws_partition.current.partition,
+    data.aws_caller_identity.current.account_id,
+  )
+}
 data "aws_iam_policy_document" "p" {
   statement {
     sid       = "Root"
@@ -33,7 +40,7 @@ data "aws_iam_policy_document" "p" {
     resources = ["*"]
     principals {
       type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+      identifiers = [local.root]
     }
   }
 }

@@ -148,6 +148,10 @@ def runner_env(stack: OfflineStack, data_dir: Path, **extra: str) -> dict[str, s
         TF_INPUT="0",
         TF_DATA_DIR=str(data_dir),
     )
+    # Run the same tests with the real providers from a filesystem mirror (tests/terraform/README).
+    real = os.environ.get("TF_REAL_CLI_CONFIG")
+    if real:
+        env["TF_CLI_CONFIG_FILE"] = real
     env.update(extra)
     return env
 
