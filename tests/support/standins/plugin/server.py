@@ -284,7 +284,7 @@ async def _serve(spec: ProviderSpec) -> None:
         "PLUGIN_TIMEOUT_GRACEFUL_SHUTDOWN": 1,
     }
     _exit_promptly_on_shutdown()
-    server = RPCPluginServer(protocol=Protocol(), handler=Handler(spec), config=config)
+    server: Any = RPCPluginServer(protocol=Protocol(), handler=Handler(spec), config=config)
     await server.serve()
 
 
@@ -301,4 +301,4 @@ def _exit_promptly_on_shutdown() -> None:
         await asyncio.sleep(0.05)  # let the RPC response leave
         os._exit(0)
 
-    service.GRPCControllerService._delayed_shutdown = _delayed_shutdown
+    service.GRPCControllerService._delayed_shutdown = _delayed_shutdown  # type: ignore[method-assign]
