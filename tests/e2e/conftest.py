@@ -1,8 +1,7 @@
-"""End-to-end fixtures: an isolated offline stack per worker and a root copy per test."""
+"""End-to-end fixtures: a clean local AWS and a fresh root copy for every test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,13 @@ from offline.stack import OfflineStack
 from .workspace import Workspace
 
 
-@pytest.fixture(scope="session")
-def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineStack]:
-    stack = OfflineStack(tmp_path_factory.mktemp("offline"))
-    stack.up(persist=False)
-    yield stack
-    stack.down()
+@pytest.fixture
+def clean_stack(offline_stack: OfflineStack) -> OfflineStack:
+    """The worker's local AWS, emptied: each test owns alias/MyImportedKey and friends."""
+    offline_stack.reset()
+    return offline_stack
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, e2e_stack: OfflineStack) -> Workspace:
-    return Workspace.create(tmp_path, e2e_stack)
+def workspace(tmp_path: Path, clean_stack: OfflineStack) -> Workspace:
+    return Workspace.create(tmp_path, clean_stack)

@@ -46,6 +46,11 @@ def _healthy(port: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    try:  # reap it first if it is our own child, or a dead child would look alive
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -151,6 +156,18 @@ class OfflineStack:
         for path in (self.pid_file, self.port_file):
             path.unlink(missing_ok=True)
         return stopped
+
+    def reset(self) -> None:
+        """Forget every resource, call record, fault and clock offset (tests' clean slate)."""
+        for path, method, body in (
+            ("/moto-api/reset", "POST", b""),
+            ("/_localaws/clock", "POST", b'{"reset": true}'),
+            ("/_localaws/faults", "POST", b"{}"),
+            ("/_localaws/calls", "DELETE", b""),
+        ):
+            request = urllib.request.Request(self.endpoint + path, data=body, method=method)  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
+                resp.read()
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3, the AWS CLI and Terraform at this stack."""
