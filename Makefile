@@ -46,7 +46,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/offline-stack install >&2
 	@touch $@
 
-test: $(STAMP) ## run every test offline (its own isolated local AWS; never touches AWS)
+test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md
