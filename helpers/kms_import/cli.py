@@ -131,6 +131,53 @@ def cmd_leak_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tfvars(args: argparse.Namespace) -> int:
+    from .tfvars import run
+
+    return run(args)
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """Air-gapped step 1 (online): the seed's work folder with import.txt and the .bin files."""
+    from .airgap import fetch_params
+    from .validto import format_utc
+
+    outcome = fetch_params(
+        args.key_id, args.out, args.wrapping_algorithm, args.wrapping_key_spec, args.region
+    )
+    print(
+        f"{outcome.key_id}: import parameters in {args.out} ({outcome.wrapping_algorithm}, "
+        f"{outcome.wrapping_key_spec}); valid until {format_utc(outcome.valid_to)}"
+    )
+    return 0
+
+
+def cmd_wrap(args: argparse.Namespace) -> int:
+    """Air-gapped step 2 (offline): EncryptedKeyMaterial.bin, with no AWS access at all."""
+    from .airgap import ENCRYPTED, wrap_folder
+
+    outcome = wrap_folder(args.in_dir, args.source, args.wrapping_algorithm, args.key_spec)
+    print(
+        f"{outcome.key_id}: {outcome.key_spec} material wrapped into {args.in_dir / ENCRYPTED} "
+        f"({outcome.wrapping_algorithm}, {outcome.wrapping_key_spec}); "
+        f"fingerprint {outcome.fingerprint}"
+    )
+    return 0
+
+
+def cmd_import_wrapped(args: argparse.Namespace) -> int:
+    """Air-gapped step 3 (online): import the wrapped material, wait, prove what can be."""
+    from .airgap import import_wrapped
+    from .validto import parse, require_future
+
+    valid_to = parse(args.valid_to) if args.valid_to else None
+    if valid_to:
+        require_future(valid_to)
+    outcome = import_wrapped(args.in_dir, args.key_id, valid_to, args.region)
+    print(f"{outcome.key_id}: imported from {args.in_dir}; {outcome.proof}; state {outcome.state}")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, like every other error."""
 
@@ -202,12 +249,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("sources", cmd_sources, "list the material source schemes with examples")
 
+    params = command(
+        "params", cmd_params, "air-gapped step 1: fetch import parameters into a work folder"
+    )
+    _add_key(params)
+    params.add_argument(
+        "--wrapping-algorithm",
+        choices=ALGORITHMS,
+        help="default: RSAES_OAEP_SHA_256 for secret keys, "
+        "RSA_AES_KEY_WRAP_SHA_256 for private keys",
+    )
+    params.add_argument("--wrapping-key-spec", choices=WRAPPING_KEY_SPECS, default="RSA_3072")
+    params.add_argument(
+        "--out", type=Path, required=True, help="work folder (created 0700), e.g. work/"
+    )
+
+    wrap = command(
+        "wrap", cmd_wrap, "air-gapped step 2: wrap material for a work folder (no AWS access)"
+    )
+    wrap.add_argument("--in", dest="in_dir", type=Path, required=True, help="the work folder")
+    wrap.add_argument("--source", required=True, help="material source URI (no AWS sources)")
+    wrap.add_argument(
+        "--wrapping-algorithm",
+        choices=ALGORITHMS,
+        help="only for folders without import-params.json (default: the key spec's default)",
+    )
+    wrap.add_argument(
+        "--key-spec",
+        choices=sorted(SPECS),
+        help="only for folders without import-params.json (default: SYMMETRIC_DEFAULT)",
+    )
+
+    iw = command(
+        "import-wrapped", cmd_import_wrapped, "air-gapped step 3: import a work folder's material"
+    )
+    iw.add_argument("--in", dest="in_dir", type=Path, required=True, help="the work folder")
+    iw.add_argument("--key-id", help="default: the KeyId in the folder's import.txt")
+    iw.add_argument("--region", help="AWS Region (default: from the ARN, else boto3's)")
+    iw.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
+
     scan = command(
         "leak-scan", cmd_leak_scan, "search files and folders for the material (raw, base64, hex)"
     )
     scan.add_argument("--source", required=True, help="material source URI")
     scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
     scan.add_argument("paths", nargs="+", type=Path, help="files or folders to search")
+
+    from .tfvars import add_arguments
+
+    add_arguments(
+        command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")
+    )
     return parser
 
 

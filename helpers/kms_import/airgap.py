@@ -1,0 +1,563 @@
+"""Air-gapped import in the seed's file layout: params (online) -> wrap (offline) -> import.
+
+The work folder (0700, every file 0600) holds what the seed's hand-made steps hold:
+
+  import.txt               `aws kms get-parameters-for-import` output, as AWS CLI v1 prints it
+                           (JSON, indent 4, blobs base64, ParametersValidTo as sent on the wire:
+                           epoch seconds); also accepted when written by the AWS CLI itself
+  PublicKey.bin            the wrapping public key (DER SubjectPublicKeyInfo), decoded
+  ImportToken.bin          the import token, decoded
+  import-params.json       written by `params`: what was asked (KeyId, KeySpec, KeyUsage,
+                           WrappingAlgorithm, WrappingKeySpec, ParametersValidTo). import.txt
+                           does not say which algorithm the token is bound to; without this file
+                           `wrap` takes --wrapping-algorithm, else the key spec's default
+                           (RSAES_OAEP_SHA_256 for secret keys, as the seed asks), and the
+                           wrapping key spec from the public key's size
+  EncryptedKeyMaterial.bin written by `wrap` (or by openssl, as wrapKey.sh does)
+  wrapped.json             written by `wrap`: key spec, algorithm and the material's non-secret
+                           fingerprint, so `import-wrapped` can check the key's recorded
+                           fingerprint and, for private keys, prove the import
+
+`wrap` never creates an AWS client: AWS-backed sources are refused, and while it runs any
+attempt to load or use the AWS SDK fails. Plaintext material is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import wrapping
+from .errors import (
+    AwsError,
+    FingerprintMismatch,
+    KeyStateError,
+    UsageError,
+    VerificationError,
+    WrappingError,
+)
+from .keyspecs import KeySpec, Kind, key_spec, public_key_fingerprint
+from .validto import format_utc
+
+log = logging.getLogger("kms-import")
+
+IMPORT_TXT = "import.txt"
+PUBLIC_KEY = "PublicKey.bin"
+IMPORT_TOKEN = "ImportToken.bin"  # noqa: S105 (a file name, not a secret)
+PARAMS_JSON = "import-params.json"
+ENCRYPTED = "EncryptedKeyMaterial.bin"
+WRAPPED_JSON = "wrapped.json"
+DEFAULT_WRAPPING_KEY_SPEC = "RSA_3072"  # the seed's choice
+STATE_TIMEOUT_S = 120.0
+# Sources that read from AWS cannot be used on an air-gapped machine.
+_AWS_SCHEMES = ("secretsmanager", "ssm")
+
+
+@dataclass(frozen=True)
+class ImportParameters:
+    """One GetParametersForImport answer as found in a work folder."""
+
+    key_id: str
+    public_key: bytes
+    import_token: bytes
+    valid_to: datetime
+    wrapping_key_spec: str
+    wrapping_algorithm: str | None  # None: not recorded (import.txt alone)
+    key_spec: str | None
+
+
+# --- folder and files --------------------------------------------------------------------
+
+
+def create_private_dir(path: Path) -> Path:
+    """Create the work folder 0700 (with parents), or refuse one that others can enter."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return check_private_dir(path)
+
+
+def check_private_dir(path: Path) -> Path:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise UsageError(
+            f"work folder {path} does not exist", "run `kms-import params --out ...` first"
+        ) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{path} is not a folder", "pass the work folder")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        raise UsageError(
+            f"work folder {path} can be entered by group or others (mode {mode:04o})",
+            f"run `chmod 700 {path}`",
+        )
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` 0600 under a temporary name, then move it into place (replaces)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read(folder: Path, name: str, hint: str) -> bytes:
+    try:
+        return (folder / name).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{folder / name} does not exist", hint) from None
+
+
+def _read_json(folder: Path, name: str) -> dict[str, Any] | None:
+    path = folder / name
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UsageError(f"{path} is not JSON", "delete it and run the step again") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} is not a JSON object", "delete it and run the step again")
+    return data
+
+
+# --- import.txt, as the AWS CLI writes it ----------------------------------------------------
+
+
+def cli_json(response: dict[str, Any]) -> str:
+    """Text AWS CLI v1 prints for a response (awscli.formatter.JSONFormatter)."""
+    shown = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return json.dumps(shown, indent=4, default=_cli_encoder, ensure_ascii=False) + "\n"
+
+
+def _cli_encoder(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("utf-8")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _parse_valid_to(value: Any) -> datetime:
+    """ParametersValidTo as CLI v1 prints it (epoch seconds) or v2 does (ISO 8601)."""
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(
+            f"ParametersValidTo {value!r} in {IMPORT_TXT} is not a timestamp",
+            "fetch the parameters again",
+        ) from None
+
+
+def _decode_field(text: dict[str, Any], name: str) -> bytes:
+    value = text.get(name)
+    if not isinstance(value, str):
+        raise UsageError(f"{IMPORT_TXT} has no {name}", "fetch the parameters again")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise UsageError(f"{name} in {IMPORT_TXT} is not base64", "fetch it again") from None
+
+
+def _wrapping_key_spec_of(public_key: bytes) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        key = serialization.load_der_public_key(public_key)
+    except ValueError:
+        key = None
+    spec = f"RSA_{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else ""
+    if spec not in wrapping.WRAPPING_KEY_SPECS:
+        raise UsageError(
+            f"PublicKey in {IMPORT_TXT} is not an RSA wrapping key KMS hands out",
+            "fetch the parameters again",
+        )
+    return spec
+
+
+def load_params(folder: Path) -> ImportParameters:
+    """The parameters in `folder`: import.txt, checked against the .bin files and side file."""
+    raw = _read(folder, IMPORT_TXT, "run `kms-import params` (or the seed's AWS CLI step) first")
+    try:
+        text = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UsageError(f"{folder / IMPORT_TXT} is not JSON", "fetch it again") from None
+    if not isinstance(text, dict) or not isinstance(text.get("KeyId"), str):
+        raise UsageError(f"{folder / IMPORT_TXT} has no KeyId", "fetch it again")
+    public_key = _decode_field(text, "PublicKey")
+    token = _decode_field(text, "ImportToken")
+    for name, value in ((PUBLIC_KEY, public_key), (IMPORT_TOKEN, token)):
+        path = folder / name
+        if path.exists() and path.read_bytes() != value:
+            raise UsageError(
+                f"{path} does not belong to {folder / IMPORT_TXT}",
+                f"delete {name} (it is rewritten from {IMPORT_TXT}) or fetch new parameters",
+            )
+    spec_from_key = _wrapping_key_spec_of(public_key)
+    side = _read_json(folder, PARAMS_JSON) or {}
+    if side and side.get("KeyId") != text["KeyId"]:
+        raise UsageError(
+            f"{folder / PARAMS_JSON} is for another key than {IMPORT_TXT}",
+            "delete the folder's files and run `kms-import params` again",
+        )
+    recorded_spec = side.get("WrappingKeySpec")
+    if recorded_spec and recorded_spec != spec_from_key:
+        raise UsageError(
+            f"{folder / PARAMS_JSON} says {recorded_spec} but PublicKey is {spec_from_key}",
+            "run `kms-import params` again",
+        )
+    return ImportParameters(
+        key_id=text["KeyId"],
+        public_key=public_key,
+        import_token=token,
+        valid_to=_parse_valid_to(text.get("ParametersValidTo")),
+        wrapping_key_spec=spec_from_key,
+        wrapping_algorithm=side.get("WrappingAlgorithm"),
+        key_spec=side.get("KeySpec"),
+    )
+
+
+# --- params (online) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamsOutcome:
+    key_id: str
+    wrapping_algorithm: str
+    wrapping_key_spec: str
+    valid_to: datetime
+
+
+def fetch_params(
+    key_id: str,
+    out: Path,
+    algorithm: str | None = None,
+    wrapping_key_spec: str | None = None,
+    region: str | None = None,
+    kms: Any = None,
+) -> ParamsOutcome:
+    """GetParametersForImport into `out`, in the seed's layout plus import-params.json."""
+    from . import aws, keys
+
+    kms = kms or wire_kms_client(key_id, region)
+    key = keys.describe(kms, key_id, wait_for_new_key=True)
+    _check_key(key.key_id, key.origin, key.state)
+    spec = key_spec(key.key_spec)
+    algorithm = algorithm or wrapping.default_algorithm(spec)
+    wks = wrapping_key_spec or DEFAULT_WRAPPING_KEY_SPEC
+    wrapping.check_combination(spec, algorithm, wks)
+    folder = create_private_dir(out)
+    response = aws.call_when_propagated(
+        "GetParametersForImport",
+        kms.get_parameters_for_import,
+        KeyId=key.arn,
+        WrappingAlgorithm=algorithm,
+        WrappingKeySpec=wks,
+    )
+    valid_to = _parse_valid_to(response["ParametersValidTo"])
+    for stale in (ENCRYPTED, WRAPPED_JSON):  # wrapped for older parameters: unusable now
+        (folder / stale).unlink(missing_ok=True)
+    write_private(folder / IMPORT_TXT, cli_json(response).encode())
+    write_private(folder / PUBLIC_KEY, response["PublicKey"])
+    write_private(folder / IMPORT_TOKEN, response["ImportToken"])
+    side = {
+        "KeyId": response["KeyId"],
+        "KeySpec": spec.name,
+        "KeyUsage": key.key_usage,
+        "WrappingAlgorithm": algorithm,
+        "WrappingKeySpec": wks,
+        "ParametersValidTo": format_utc(valid_to),
+    }
+    write_private(folder / PARAMS_JSON, (json.dumps(side, indent=2) + "\n").encode())
+    return ParamsOutcome(key.key_id, algorithm, wks, valid_to)
+
+
+def wire_kms_client(key_id: str, region: str | None = None) -> Any:
+    """A KMS client that keeps timestamps as sent (what AWS CLI v1 prints by default)."""
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+
+    from . import aws
+
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=lambda value: value
+    )
+    config = Config(retries=aws.RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
+    try:
+        return boto3.session.Session(botocore_session=core).client(
+            "kms", region_name=region or aws.region_of(key_id), config=config
+        )
+    except Exception as exc:
+        raise aws.translate(exc) from None
+
+
+def _check_key(key_id: str, origin: str, state: str) -> None:
+    if origin != "EXTERNAL":
+        raise KeyStateError(
+            f"key {key_id} has origin {origin}, not EXTERNAL",
+            "only keys created with --origin EXTERNAL take imported material",
+        )
+    if state == "PendingDeletion":
+        raise KeyStateError(f"key {key_id} is pending deletion", "cancel the deletion first")
+
+
+# --- wrap (offline) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrapOutcome:
+    key_id: str
+    key_spec: str
+    wrapping_algorithm: str
+    wrapping_key_spec: str
+    fingerprint: str
+
+
+def wrap_folder(
+    folder: Path,
+    source: str,
+    algorithm: str | None = None,
+    spec_name: str | None = None,
+    now: datetime | None = None,
+) -> WrapOutcome:
+    """EncryptedKeyMaterial.bin for the folder's parameters, without any AWS access."""
+    check_private_dir(folder)
+    params = load_params(folder)
+    _require_unexpired(params, folder, now)
+    spec = key_spec(_pick("key spec", params.key_spec, spec_name, "SYMMETRIC_DEFAULT"))
+    chosen = _pick(
+        "wrapping algorithm",
+        params.wrapping_algorithm,
+        algorithm,
+        wrapping.default_algorithm(spec),
+    )
+    wrapping.check_combination(spec, chosen, params.wrapping_key_spec)
+    _refuse_aws_source(source)
+    with no_aws():
+        blob, fingerprint = _wrap_material(source, spec, chosen, params)
+    write_private(folder / ENCRYPTED, blob)
+    for name, value in ((PUBLIC_KEY, params.public_key), (IMPORT_TOKEN, params.import_token)):
+        if not (folder / name).exists():
+            write_private(folder / name, value)
+    record = {
+        "KeyId": params.key_id,
+        "KeySpec": spec.name,
+        "WrappingAlgorithm": chosen,
+        "WrappingKeySpec": params.wrapping_key_spec,
+        "Fingerprint": fingerprint,
+    }
+    write_private(folder / WRAPPED_JSON, (json.dumps(record, indent=2) + "\n").encode())
+    key_id = params.key_id.rsplit("/", 1)[-1]
+    return WrapOutcome(key_id, spec.name, chosen, params.wrapping_key_spec, fingerprint)
+
+
+def _pick(what: str, recorded: str | None, requested: str | None, default: str) -> str:
+    if recorded and requested and recorded != requested:
+        raise WrappingError(
+            f"the parameters were fetched for {what} {recorded}, not {requested}",
+            f"drop the flag, or run `kms-import params` again for {requested}",
+        )
+    chosen = recorded or requested
+    if chosen is None:
+        log.info("%s not recorded in %s; using %s", what, PARAMS_JSON, default)
+    return chosen or default
+
+
+def _require_unexpired(params: ImportParameters, folder: Path, now: datetime | None) -> None:
+    now = now or datetime.now(UTC)
+    if params.valid_to <= now:
+        raise UsageError(
+            f"the import parameters in {folder} expired at {format_utc(params.valid_to)}",
+            "run `kms-import params` (or get-parameters-for-import) again, then wrap again",
+        )
+
+
+def _refuse_aws_source(source: str) -> None:
+    scheme = source.split(":", 1)[0].lower()
+    escrow = any(f"escrow={s}" in source for s in _AWS_SCHEMES)
+    if scheme in _AWS_SCHEMES or escrow:
+        raise UsageError(
+            f"`wrap` runs without AWS access, but {source.split('?', 1)[0]} reads from AWS",
+            "on the air-gapped machine use a file:, generate:?escrow=file:// or pkcs11: source",
+        )
+
+
+def _wrap_material(
+    source: str, spec: KeySpec, algorithm: str, params: ImportParameters
+) -> tuple[bytes, str]:
+    from .sources import open_source
+
+    with open_source(source).read(spec) as material:
+        wrapping.choose_algorithm(
+            spec, algorithm, material.wrapping_algorithms, material.description
+        )
+        wrapping.check_combination(spec, algorithm, params.wrapping_key_spec, material.size)
+        return material.wrap(params.public_key, algorithm), material.fingerprint(spec)
+
+
+class _AwsBlocker:
+    """A meta path finder that refuses to import the AWS SDK."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".", 1)[0] in ("boto3", "botocore"):
+            raise ImportError(f"{name}: kms-import wrap runs without AWS access")
+
+
+def _refuse_client(*_: Any, **__: Any) -> Any:
+    raise AwsError("`wrap` runs without AWS access", "a source tried to reach AWS; use a local one")
+
+
+@contextmanager
+def no_aws() -> Iterator[None]:
+    """No AWS client can be made inside: the SDK cannot be imported or, if loaded, used."""
+    blocker = _AwsBlocker()
+    sys.meta_path.insert(0, blocker)
+    session_module = sys.modules.get("botocore.session")
+    original = getattr(session_module, "Session", None)
+    create = getattr(original, "create_client", None)
+    if original is not None:
+        original.create_client = _refuse_client  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(blocker)
+        if original is not None:
+            original.create_client = create  # type: ignore[method-assign]
+
+
+# --- import-wrapped (online) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportWrappedOutcome:
+    key_id: str
+    proof: str
+    state: str
+
+
+_AIRGAP_HINTS = {
+    "ExpiredImportTokenException": "the folder's parameters expired (24 h): run `kms-import "
+    "params` again, wrap again, then import",
+    "InvalidCiphertextException": "EncryptedKeyMaterial.bin was not wrapped with this folder's "
+    "PublicKey.bin and wrapping algorithm: run `kms-import wrap` again",
+    "InvalidImportTokenException": "ImportToken.bin belongs to other parameters or another key: "
+    "fetch new parameters for this key",
+}
+
+
+def import_wrapped(
+    folder: Path,
+    key_id: str | None = None,
+    valid_to: datetime | None = None,
+    region: str | None = None,
+    kms: Any = None,
+) -> ImportWrappedOutcome:
+    """Import the folder's EncryptedKeyMaterial.bin with its ImportToken.bin, then prove it."""
+    from . import aws, keys
+
+    check_private_dir(folder)
+    params = load_params(folder)
+    blob = _read(folder, ENCRYPTED, "run `kms-import wrap --in ...` first")
+    wrapped = _read_json(folder, WRAPPED_JSON) or {}
+    kms = kms or aws.kms_client(key_id or params.key_id, region)
+    key = keys.describe(kms, key_id or params.key_id, wait_for_new_key=True)
+    _check_key(key.key_id, key.origin, key.state)
+    if key.arn != params.key_id and key.key_id != params.key_id:
+        raise UsageError(
+            f"the parameters in {folder} are for key {params.key_id}, not {key.arn}",
+            "pass the matching --key-id, or fetch parameters for this key",
+        )
+    fingerprint = wrapped.get("Fingerprint")
+    if fingerprint and key.recorded_fingerprint and fingerprint != key.recorded_fingerprint:
+        raise FingerprintMismatch(
+            f"key {key.key_id} was made for material {key.recorded_fingerprint}, but "
+            f"{folder / ENCRYPTED} holds {fingerprint}",
+            "wrap the key's original material (its escrow) again",
+        )
+    _send(kms, key.arn, params.import_token, blob, valid_to)
+    key = _wait_for_material(kms, key.arn)
+    proof = _prove(kms, key, fingerprint)
+    return ImportWrappedOutcome(key.key_id, proof, key.state)
+
+
+def _send(kms: Any, arn: str, token: bytes, blob: bytes, valid_to: datetime | None) -> None:
+    from . import aws
+
+    args: dict[str, Any] = {
+        "KeyId": arn,
+        "ImportToken": token,
+        "EncryptedKeyMaterial": blob,
+        "ExpirationModel": "KEY_MATERIAL_EXPIRES" if valid_to else "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+    if valid_to:
+        args["ValidTo"] = valid_to
+    try:
+        kms.import_key_material(**args)
+    except Exception as exc:
+        error = aws.translate(exc, "ImportKeyMaterial")
+        hint = _AIRGAP_HINTS.get(aws.error_code(exc))
+        raise AwsError(error.message, hint or error.hint) from None
+    finally:
+        args.clear()
+
+
+def _wait_for_material(kms: Any, arn: str) -> Any:
+    from . import keys
+
+    deadline = time.monotonic() + STATE_TIMEOUT_S
+    delay = 0.1
+    while True:
+        key = keys.describe(kms, arn)
+        if key.has_material:
+            return key
+        if time.monotonic() > deadline:
+            raise KeyStateError(
+                f"key {key.key_id} is still {key.state} {STATE_TIMEOUT_S:.0f} s after import",
+                "check it with `kms-import status` and import again",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _prove(kms: Any, key: Any, fingerprint: str | None) -> str:
+    from . import aws, verify
+
+    spec = key_spec(key.key_spec)
+    if key.state != "Enabled":
+        return f"not proven: the key is {key.state}"
+    if spec.kind is Kind.SYMMETRIC:
+        verify.round_trip(kms, key.arn)
+        return "encrypt/decrypt round trip"
+    if spec.kind is Kind.HMAC or not fingerprint:
+        return f"not proven here: run `kms-import verify --key-id {key.key_id} --source ...`"
+    remote = aws.call("GetPublicKey", kms.get_public_key, KeyId=key.arn)["PublicKey"]
+    if public_key_fingerprint(remote) != fingerprint:
+        raise VerificationError(
+            f"key {key.key_id} has a different public key than the wrapped material",
+            "the key holds other material; do not use it for this data",
+        )
+    return f"GetPublicKey matches the wrapped private key ({fingerprint})"
