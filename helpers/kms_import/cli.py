@@ -295,12 +295,51 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
     scan.add_argument("paths", nargs="+", type=Path, help="files or folders to search")
 
-    from .tfvars import add_arguments
-
-    add_arguments(
+    _add_tfvars(
         command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")
     )
     return parser
+
+
+def _add_tfvars(parser: argparse.ArgumentParser) -> None:
+    """`tfvars --file F ACTION`; values are checked by tfvars.py, for one-line errors."""
+    parser.add_argument(
+        "--file",
+        type=Path,
+        default=Path("terraform.tfvars"),
+        help="the tfvars file (default: terraform.tfvars)",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    show = actions.add_parser("show", help="print the generations and the active one")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+    add = actions.add_parser("add-generation", help="add a generation (refuses a taken name)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--material-source", required=True, help="material source URI")
+    add.add_argument("--valid-to", help="RFC 3339 expiry (omit: material never expires)")
+    add.add_argument("--enabled", metavar="true|false")
+    add.add_argument("--deletion-window-in-days", metavar="DAYS", help="7 to 30")
+    add.add_argument("--activate", action="store_true", help="also make it the active one")
+    add.add_argument("--create", action="store_true", help="create the file if it is missing")
+
+    active = actions.add_parser("set-active", help="point active_generation at NAME")
+    active.add_argument("name", metavar="NAME")
+    active.add_argument("--force", action="store_true", help="even if NAME is disabled")
+
+    put = actions.add_parser("set", help="set valid_to, enabled or deletion_window_in_days")
+    put.add_argument("name", metavar="NAME")
+    put.add_argument(
+        "field", metavar="FIELD", choices=("valid_to", "enabled", "deletion_window_in_days")
+    )
+    put.add_argument("value", metavar="VALUE", help="valid_to: RFC 3339, or null to remove it")
+    put.add_argument("--force", action="store_true", help="even to disable the active one")
+
+    remove = actions.add_parser("remove-generation", help="remove a generation from the file")
+    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("--force", action="store_true", help="even the active one")
+
+    actions.add_parser("next-name", help="print a fresh generation name: g<N+1>")
 
 
 def _configure_logging(debug: bool, quiet: bool) -> None:
