@@ -531,7 +531,7 @@ def write_atomic(path: Path, text: str, original: str | None) -> None:
     if original is None:
         mode = 0o666 & ~_umask()
     else:
-        if target.read_bytes() != original.encode("utf-8"):
+        if _current_bytes(target) != original.encode("utf-8"):
             raise TfvarsError(
                 f"{path} changed while it was being edited; it was left as the other writer "
                 "left it",
@@ -568,6 +568,13 @@ def write_atomic(path: Path, text: str, original: str | None) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(target.parent)
+
+
+def _current_bytes(target: Path) -> bytes | None:
+    try:
+        return target.read_bytes()
+    except OSError:  # deleted or made unreadable meanwhile: someone else is at work
+        return None
 
 
 def _umask() -> int:

@@ -497,6 +497,13 @@ def test_cli_round_trip(root: Path) -> None:
         (["remove-generation", "g1"], 1, "'g1' is the active one"),
         (["add-generation", "Bad", "--material-source", "a:b"], 2, "generation name 'Bad'"),
         (["set-active", "g9"], 1, "no generation 'g9'"),
+        (["add-generation", "g3", "--material-source", "a:b", "--enabled", "maybe"], 2, "maybe"),
+        (
+            ["add-generation", "g3", "--material-source", "a:b", "--deletion-window-in-days", "6"],
+            2,
+            "deletion_window_in_days '6' is not a whole number of days from 7 to 30",
+        ),
+        (["add-generation", "g3", "--material-source", "a:b", "--valid-to", "x"], 2, "RFC 3339"),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_codes(
