@@ -1,33 +1,17 @@
-"""Fixtures for the local KMS conformance suite: an in-process KMS (moto + add-on) and
-client-side wrapping done independently of the add-on, as a KMS user would do it."""
+"""Fixtures for the local KMS conformance suite: an in-process KMS (moto + the add-on).
+Plain helpers are in kms_conformance.py."""
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
-
-# tests/conftest.py puts tests/ on sys.path, where this folder would shadow the editable
-# `localaws` package as a namespace package; put the real one first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-if getattr(sys.modules.get("localaws"), "__file__", "") is None:
-    del sys.modules["localaws"]
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from kms_conformance import REGION
 
 import localaws
 from localaws import clock
-
-REGION = "us-east-1"
-NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
 
 
 @pytest.fixture(autouse=True)
@@ -48,77 +32,6 @@ def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     localaws.install()
     with mock_aws():
         yield boto3.client("kms", region_name=REGION)
-
-
-def expect_error(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientError:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    assert caught.value.response["Error"]["Code"] == code, caught.value.response["Error"]
-    return caught.value
-
-
-def wrap(public_der: bytes, algorithm: str, material: bytes) -> bytes:
-    """What a KMS user does with the PublicKey from GetParametersForImport."""
-    public = serialization.load_der_public_key(public_der)
-    assert isinstance(public, rsa.RSAPublicKey)
-    hash_type = hashes.SHA1 if algorithm.endswith("SHA_1") else hashes.SHA256
-    oaep = padding.OAEP(mgf=padding.MGF1(hash_type()), algorithm=hash_type(), label=None)
-    if algorithm.startswith("RSAES_OAEP"):
-        return public.encrypt(material, oaep)
-    aes_key = os.urandom(32)
-    return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
-
-
-def import_material(
-    kms: Any,
-    key_id: str,
-    material: bytes,
-    algorithm: str = "RSAES_OAEP_SHA_256",
-    spec: str = "RSA_2048",
-    **expiry: Any,
-) -> dict[str, Any]:
-    params = kms.get_parameters_for_import(
-        KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=spec
-    )
-    kms.import_key_material(
-        KeyId=key_id,
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, material),
-        **(expiry or NO_EXPIRY),
-    )
-    return params
-
-
-def external_key(kms: Any, **kwargs: Any) -> str:
-    return str(kms.create_key(Origin="EXTERNAL", **kwargs)["KeyMetadata"]["KeyId"])
-
-
-def state(kms: Any, key_id: str) -> str:
-    return str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"])
-
-
-@functools.cache
-def private_key(key_spec: str) -> Any:
-    """One private key per spec per worker: RSA-4096 generation is slow."""
-    if key_spec.startswith("RSA_"):
-        return rsa.generate_private_key(public_exponent=65537, key_size=int(key_spec[4:]))
-    curves = {
-        "ECC_NIST_P256": ec.SECP256R1(),
-        "ECC_NIST_P384": ec.SECP384R1(),
-        "ECC_NIST_P521": ec.SECP521R1(),
-        "ECC_SECG_P256K1": ec.SECP256K1(),
-    }
-    return ec.generate_private_key(curves[key_spec])
-
-
-def pkcs8(key: Any) -> bytes:
-    return bytes(
-        key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import expect_error, external_key, import_material
+from kms_conformance import expect_error, external_key, import_material
 
 from localaws import calls
 

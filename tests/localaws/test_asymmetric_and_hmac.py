@@ -8,9 +8,9 @@ import hmac
 import os
 
 import pytest
-from conftest import expect_error, external_key, import_material, pkcs8, private_key, state
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
+from kms_conformance import expect_error, external_key, import_material, pkcs8, private_key, state
 
 HMAC_SPECS = {
     "HMAC_224": ("HMAC_SHA_224", hashlib.sha224, 28, 64),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from conftest import expect_error, external_key, import_material, state
+from kms_conformance import expect_error, external_key, import_material, state
 
 import localaws
 from localaws import clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import expect_error
+from kms_conformance import expect_error
 
 from localaws import faults
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import wrap
+from kms_conformance import wrap
 
 from offline.stack import OfflineStack
 

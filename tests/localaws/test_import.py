@@ -6,9 +6,9 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import external_key, import_material, state, wrap
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from kms_conformance import external_key, import_material, state, wrap
 
 
 def test_external_key_starts_pending_import_without_material(kms):
@@ -73,7 +73,7 @@ def test_ciphertext_depends_on_the_material_not_on_the_key(kms):
     key_id = external_key(kms)
     import_material(kms, key_id, os.urandom(32))
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"p", EncryptionContext={"a": "1"})["CiphertextBlob"]
-    from conftest import expect_error
+    from kms_conformance import expect_error
 
     expect_error(
         "InvalidCiphertextException", kms.decrypt, CiphertextBlob=blob, EncryptionContext={"a": "2"}
@@ -129,7 +129,7 @@ def test_reimport_keeps_a_disabled_key_disabled(kms):
 
 def test_expiration_model_defaults_to_expires(kms):
     """Omitting ExpirationModel means KEY_MATERIAL_EXPIRES, which needs ValidTo."""
-    from conftest import expect_error
+    from kms_conformance import expect_error
 
     key_id = external_key(kms)
     params = kms.get_parameters_for_import(

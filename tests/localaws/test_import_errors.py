@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import NO_EXPIRY, expect_error, external_key, import_material, state, wrap
+from kms_conformance import NO_EXPIRY, expect_error, external_key, import_material, state, wrap
 
 from localaws import clock
 

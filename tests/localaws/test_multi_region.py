@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import boto3
-from conftest import expect_error, import_material, state
+from kms_conformance import expect_error, import_material, state
 
 
 def test_replica_needs_the_same_material_and_then_decrypts_primary_ciphertexts(kms):
@@ -25,7 +25,7 @@ def test_replica_needs_the_same_material_and_then_decrypts_primary_ciphertexts(k
     params = kms.get_parameters_for_import(
         KeyId=primary, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
     )
-    from conftest import wrap
+    from kms_conformance import wrap
 
     expect_error(
         "InvalidImportTokenException",

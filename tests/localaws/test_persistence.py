@@ -9,7 +9,7 @@ import stat
 import time
 
 import boto3
-from conftest import wrap
+from kms_conformance import wrap
 
 from offline.stack import OfflineStack
 

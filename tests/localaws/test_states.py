@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import expect_error, external_key, import_material, state
+from kms_conformance import expect_error, external_key, import_material, state
 
 from localaws import clock
 
