@@ -31,7 +31,6 @@ import logging
 import os
 import stat
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,7 +59,6 @@ PARAMS_JSON = "import-params.json"
 ENCRYPTED = "EncryptedKeyMaterial.bin"
 WRAPPED_JSON = "wrapped.json"
 DEFAULT_WRAPPING_KEY_SPEC = "RSA_3072"  # the seed's choice
-STATE_TIMEOUT_S = 120.0
 # Sources that read from AWS cannot be used on an air-gapped machine.
 _AWS_SCHEMES = ("secretsmanager", "ssm")
 
@@ -499,7 +497,7 @@ def import_wrapped(
             "wrap the key's original material (its escrow) again",
         )
     _send(kms, key.arn, params.import_token, blob, valid_to)
-    key = _wait_for_material(kms, key.arn)
+    key = keys.wait_for_material(kms, key.arn)
     proof = _prove(kms, key, fingerprint)
     return ImportWrappedOutcome(key.key_id, proof, key.state)
 
@@ -523,24 +521,6 @@ def _send(kms: Any, arn: str, token: bytes, blob: bytes, valid_to: datetime | No
         raise AwsError(error.message, hint or error.hint) from None
     finally:
         args.clear()
-
-
-def _wait_for_material(kms: Any, arn: str) -> Any:
-    from . import keys
-
-    deadline = time.monotonic() + STATE_TIMEOUT_S
-    delay = 0.1
-    while True:
-        key = keys.describe(kms, arn)
-        if key.has_material:
-            return key
-        if time.monotonic() > deadline:
-            raise KeyStateError(
-                f"key {key.key_id} is still {key.state} {STATE_TIMEOUT_S:.0f} s after import",
-                "check it with `kms-import status` and import again",
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 2.0)
 
 
 def _prove(kms: Any, key: Any, fingerprint: str | None) -> str:

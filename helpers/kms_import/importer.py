@@ -7,7 +7,6 @@ re-imported; it is only proven and brought to the requested enabled state.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,6 @@ from .sources import open_source
 from .validto import format_utc, require_future
 
 log = logging.getLogger("kms-import")
-
-STATE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
                 _expiry_text(request),
             )
             _import(kms, key, material, algorithm, request)
-            key = _wait_for_material(kms, key.arn)
+            key = keys.wait_for_material(kms, key.arn)
         else:
             log.info(
                 "%s: already holds this material with this expiry; not re-imported", key.key_id
@@ -175,22 +172,6 @@ def _import(
             raise aws.translate(exc, "ImportKeyMaterial") from None
         finally:
             args.clear()  # drop the wrapped material as soon as it is sent
-
-
-def _wait_for_material(kms: Any, key_id: str) -> KeyInfo:
-    deadline = time.monotonic() + STATE_TIMEOUT_S
-    delay = 0.1
-    while True:
-        key = keys.describe(kms, key_id)
-        if key.has_material:
-            return key
-        if time.monotonic() > deadline:
-            raise KeyStateError(
-                f"key {key.key_id} is still {key.state} {STATE_TIMEOUT_S:.0f} s after import",
-                "check it with `kms-import status` and run the import again",
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 2.0)
 
 
 def _set_enabled(kms: Any, key: KeyInfo, enabled: bool) -> KeyInfo:

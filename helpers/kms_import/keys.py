@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import aws
+from .errors import KeyStateError
 
 # The module writes the material's fingerprint on the key under this tag when it creates the
 # key; it records which material the key was made for, so a different one is refused before
 # any ImportKeyMaterial call.
 FINGERPRINT_TAG = "kms-import:fingerprint"
 HAS_MATERIAL = ("Enabled", "Disabled")
+# KMS is eventually consistent: a key may still read PendingImport just after an import.
+MATERIAL_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,23 @@ def describe(kms: Any, key_id: str, *, wait_for_new_key: bool = False) -> KeyInf
         deletion_date=meta.get("DeletionDate"),
         recorded_fingerprint=tags.get(FINGERPRINT_TAG),
     )
+
+
+def wait_for_material(kms: Any, key_id: str) -> KeyInfo:
+    """DescribeKey until the key holds material (Enabled or Disabled), with backoff."""
+    deadline = time.monotonic() + MATERIAL_TIMEOUT_S
+    delay = 0.1
+    while True:
+        key = describe(kms, key_id)
+        if key.has_material:
+            return key
+        if time.monotonic() > deadline:
+            raise KeyStateError(
+                f"key {key.key_id} is still {key.state} {MATERIAL_TIMEOUT_S:.0f} s after import",
+                "check it with `kms-import status` and run the import again",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 def aliases(kms: Any, key_id: str) -> list[str]:

@@ -129,3 +129,30 @@ def _aes(value: bytes, label: str) -> dict[Any, Any]:
         Attribute.SENSITIVE: True,
         Attribute.EXTRACTABLE: True,
     }
+
+
+@pytest.fixture
+def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local AWS in-process (moto + the localaws add-on), dummy credentials, no real AWS."""
+    from moto import mock_aws
+
+    import localaws
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    localaws.install()
+    with mock_aws():
+        yield
+    localaws.clock.reset()
+
+
+@pytest.fixture
+def kms(local_aws: None) -> Any:
+    """A KMS client on the in-process local AWS."""
+    import boto3
+
+    return boto3.client("kms", region_name="us-east-1")

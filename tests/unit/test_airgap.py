@@ -12,7 +12,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from moto import mock_aws
 
 import localaws
 from kms_import import airgap, cli
@@ -37,20 +35,6 @@ OPENSSL_WRAP = [
     "-pkeyopt", "rsa_mgf1_md:sha256",
 ]  # fmt: skip
 FOLDER_FILES = {"import.txt", "PublicKey.bin", "ImportToken.bin", "import-params.json"}
-
-
-@pytest.fixture
-def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    localaws.install()
-    with mock_aws():
-        yield boto3.client("kms", region_name="us-east-1")
-    localaws.clock.reset()
 
 
 def _actions() -> list[str]:

@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import localaws
 from kms_import.errors import AwsError, FingerprintMismatch, KeyStateError, UsageError
 from kms_import.importer import ImportRequest, run_import
 from kms_import.keys import FINGERPRINT_TAG
 from kms_import.material import secret_fingerprint
-
-
-@pytest.fixture
-def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    localaws.install()
-    with mock_aws():
-        yield boto3.client("kms", region_name="us-east-1")
-    localaws.clock.reset()
 
 
 @pytest.fixture

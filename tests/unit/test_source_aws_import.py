@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-import localaws
 from kms_import.errors import AwsError
 from kms_import.importer import ImportRequest, run_import
 from kms_import.material import secret_fingerprint
@@ -21,17 +18,8 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    localaws.install()
-    with mock_aws():
-        yield {n: boto3.client(n, region_name=REGION) for n in ("kms", "secretsmanager", "ssm")}
-    localaws.clock.reset()
+def aws(local_aws: None) -> dict[str, Any]:
+    return {n: boto3.client(n, region_name=REGION) for n in ("kms", "secretsmanager", "ssm")}
 
 
 def _import_twice(kms: Any, uri: str, spec: str = "SYMMETRIC_DEFAULT") -> str:

@@ -10,14 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-import localaws
 from kms_import.errors import AwsError, WrappingError
 from kms_import.importer import ImportRequest, run_import
 from kms_import.keyspecs import key_spec
@@ -26,20 +22,6 @@ from kms_import.sources import open_source
 from kms_import.sources import pkcs11 as source
 
 SoftHsm = Any  # conftest.SoftHsm: the token, its PIN file, the known bytes of each key
-
-
-@pytest.fixture
-def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    localaws.install()
-    with mock_aws():
-        yield boto3.client("kms", region_name="us-east-1")
-    localaws.clock.reset()
 
 
 @pytest.fixture(autouse=True)
