@@ -72,7 +72,7 @@ variable "wrapping_key_spec" {
 }
 
 variable "valid_to" {
-  description = "When KMS deletes the imported material (RFC 3339, e.g. 2031-06-17T20:00:00Z); null means the material does not expire. Changing it re-imports the same material with the new expiry."
+  description = "When KMS deletes the imported material (RFC 3339 with a zone, in the future and at most 365 days ahead); null means the material does not expire. Changing it re-imports the same material with the new expiry."
   type        = string
   default     = null
 
