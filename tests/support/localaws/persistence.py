@@ -2,7 +2,9 @@
 
 What is saved: each moto backend's attributes for the services the project uses, the
 add-on's clock offset, the import-token secret and the wrapping keys (so parameters fetched
-before a restart still import after it). Private keys are pickled as PKCS#8 DER.
+before a restart still import after it). A key's material versions (current, non-current,
+pending rotation, with their ids, descriptions, expiry and rotation dates) are attributes of
+moto's key objects and travel with them. Private keys are pickled as PKCS#8 DER.
 The file holds key material in the clear: it is written 0600 inside a 0700 folder and is
 meant for the local stand-in only.
 """
@@ -27,6 +29,9 @@ log = logging.getLogger("localaws")
 
 SERVICES = ("kms", "secretsmanager", "ssm", "s3", "sts", "iam")
 FILE_NAME = "state.pickle"
+# Bumped when the saved classes change shape (2: keys hold a list of material versions);
+# a file of another format is not loaded, so no half-understood key survives an upgrade.
+FORMAT = 2
 _save_lock = threading.Lock()
 
 
@@ -65,6 +70,7 @@ def snapshot() -> dict[str, Any]:
                 regions[(account_id, region)] = dict(backend.__dict__)
         backends[service] = regions
     return {
+        "format": FORMAT,
         "backends": backends,
         "clock_offset": clock.now() - clock.real_now(),
         "token_secret": tokens.secret(),
@@ -102,6 +108,8 @@ def load(state_dir: Path) -> bool:
         return False
     try:
         state = pickle.loads(target.read_bytes())  # noqa: S301 - our own file, 0600
+        if state.get("format") != FORMAT:
+            raise ValueError(f"saved format {state.get('format')}, this server reads {FORMAT}")
         restore(state)
     except Exception as exc:  # a moto upgrade can change classes: start empty, say so
         log.warning("could not load saved state from %s (%s); starting empty", target, exc)

@@ -15,13 +15,22 @@ from typing import Any
 from moto.core.utils import unix_time
 
 from localaws import clock
-from localaws.kms import ciphertext, lifecycle, material, specs, tokens, wrapping
+from localaws.kms import (
+    ciphertext,
+    lifecycle,
+    material,
+    rotation,
+    specs,
+    tokens,
+    versions,
+    wrapping,
+)
 from localaws.kms.errors import (
     IncorrectKeyException,
-    IncorrectKeyMaterialException,
     InvalidCiphertextException,
     InvalidImportTokenException,
     InvalidKeyUsageException,
+    KMSInvalidStateException,
     NotFoundException,
     UnsupportedOperationException,
     ValidationException,
@@ -61,8 +70,12 @@ def import_key_material(
     encrypted_key_material: bytes,
     expiration_model: str | None,
     valid_to: Any,
-) -> Any:
+    import_type: str | None = None,
+    key_material_id: str | None = None,
+    key_material_description: str | None = None,
+) -> tuple[Any, versions.MaterialVersion]:
     key = _external_key(self, key_id)
+    rotation.check_import_request(key, import_type, key_material_id, key_material_description)
     model, expires = _expiration(expiration_model, valid_to)
     claims = tokens.check(import_token, key.id, self.region_name)
     wrapper = wrapping.get(claims.wrapping_id)
@@ -71,20 +84,27 @@ def import_key_material(
     new = material.parse(
         key.key_spec, wrapping.unwrap(wrapper, claims.algorithm, encrypted_key_material)
     )
-    known = lifecycle.record(key).fingerprint
-    if known is not None and known != new.fingerprint():
-        raise IncorrectKeyMaterialException(
-            "The key material doesn't match the material previously imported into this key."
-        )
-    lifecycle.install_material(key, new, model, expires)
-    return key
+    version = rotation.import_material(
+        key, new, import_type, key_material_id, key_material_description, model, expires
+    )
+    return key, version
 
 
-def delete_imported_key_material(self: Any, key_id: str) -> Any:
+def delete_imported_key_material(
+    self: Any, key_id: str, key_material_id: str | None = None
+) -> tuple[Any, versions.MaterialVersion | None]:
     key = _external_key(self, key_id)
-    if lifecycle.record(key).has_material:
-        lifecycle.remove_material(key)
-    return key
+    return key, rotation.delete_material(key, key_material_id)
+
+
+def rotate_external_key(self: Any, key: Any) -> str:
+    """RotateKeyOnDemand of an EXTERNAL key (install.py routes other keys to moto)."""
+    rotation.rotate_on_demand(key)
+    return str(key.arn)
+
+
+def external_key_rotations(self: Any, key: Any, include: str | None) -> list[dict[str, Any]]:
+    return rotation.rotation_entries(key, include)
 
 
 def _external_key(backend: Any, key_id: str) -> Any:
@@ -145,7 +165,8 @@ def _enum_error(field: str, value: str, allowed: Any) -> ValidationException:
 def keypair_of(key: Any) -> KeyPair:
     """The key's private key: the imported one, or the one moto generated."""
     if lifecycle.is_external(key):
-        pair = lifecycle.record(key).keypair
+        current = lifecycle.record(key).current()
+        pair = current.material.keypair if current and current.material else None
         assert pair is not None  # the state guard refuses keys without material
         return pair
     pair = getattr(key, "localaws_keypair", None)
@@ -166,7 +187,8 @@ def encrypt(
     _check_plaintext(plaintext)
     algorithm = _encryption_algorithm(key, encryption_algorithm)
     if algorithm == specs.SYMMETRIC:
-        blob = ciphertext.seal(key.id, key.key_material, plaintext, encryption_context)
+        material_id, secret = _current_material(key)
+        blob = ciphertext.seal(key.id, material_id, secret, plaintext, encryption_context)
     else:
         blob = keypair_of(key).encrypt(plaintext, algorithm)
     return blob, key.arn
@@ -190,7 +212,39 @@ def decrypt(
         raise IncorrectKeyException(
             "The key ID in the request does not identify a KMS key that can perform this operation."
         )
-    return ciphertext.open_blob(key.key_material, ciphertext_blob, encryption_context), key.arn
+    secret = _material_of_blob(key, ciphertext_blob)
+    return ciphertext.open_blob(secret, ciphertext_blob, encryption_context), key.arn
+
+
+def _current_material(key: Any) -> tuple[str, bytes]:
+    """(KeyMaterialId, secret) that Encrypt uses: the CURRENT material."""
+    if lifecycle.is_external(key):
+        current = lifecycle.record(key).current()
+        assert current is not None and current.material is not None  # state guard
+        assert current.material.secret is not None
+        return current.id, current.material.secret
+    return _generated_material_id(key), key.key_material
+
+
+def _generated_material_id(key: Any) -> str:
+    return versions.material_id(key.id, hashlib.sha256(key.key_material).digest())
+
+
+def _material_of_blob(key: Any, blob: bytes) -> bytes:
+    """The material a blob was sealed with: any imported material of the key, current or
+    not; the first one for blobs of the first layout."""
+    wanted = ciphertext.material_id_of(blob)
+    if not lifecycle.is_external(key):
+        if wanted is not None and wanted != _generated_material_id(key):
+            raise InvalidCiphertextException()
+        return bytes(key.key_material)
+    rec = lifecycle.record(key)
+    version = rec.by_id(wanted) if wanted else (rec.versions[0] if rec.versions else None)
+    if version is None:
+        raise InvalidCiphertextException()
+    if version.material is None or version.material.secret is None:
+        raise KMSInvalidStateException(f"{key.arn} is pending import.")
+    return version.material.secret
 
 
 def _key_of_blob(backend: Any, blob: bytes) -> Any:
@@ -317,6 +371,8 @@ METHODS = {
         "get_parameters_for_import",
         "import_key_material",
         "delete_imported_key_material",
+        "rotate_external_key",
+        "external_key_rotations",
         "encrypt",
         "decrypt",
         "sign",

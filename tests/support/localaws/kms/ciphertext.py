@@ -1,9 +1,11 @@
 """The ciphertext blob of symmetric KMS keys.
 
-AES-256-GCM under the key material itself, so a blob keeps decrypting after the same
-material is deleted and imported again. The blob names its key (as KMS's does); the key id
-and the encryption context are authenticated. Layout (not KMS's, which is private):
-  0x01 | len(key id) | key id | 12-byte IV | ciphertext+tag
+AES-256-GCM under one key material, so a blob keeps decrypting after that material is
+deleted and imported again, and after rotations. The blob names its key and the material
+(as KMS's names its backing key); both and the encryption context are authenticated.
+Layout (not KMS's, which is private):
+  0x02 | len(key id) | key id | 32-byte KeyMaterialId | 12-byte IV | ciphertext+tag
+Blobs of the first layout (0x01, no material id) still open with the key's first material.
 """
 
 from __future__ import annotations
@@ -16,41 +18,65 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from localaws.kms.errors import InvalidCiphertextException
 
-_VERSION = 1
+_V1, _V2 = 1, 2
 _IV_BYTES = 12
+_ID_BYTES = 32
+_TAG_BYTES = 16
 
 
-def _aad(key_id: str, context: dict[str, str] | None) -> bytes:
-    return json.dumps([key_id, sorted((context or {}).items())]).encode()
+def _aad(key_id: str, material_id: str | None, context: dict[str, str] | None) -> bytes:
+    names = [key_id] if material_id is None else [key_id, material_id]
+    return json.dumps([*names, sorted((context or {}).items())]).encode()
 
 
-def seal(key_id: str, material: bytes, plaintext: bytes, context: dict[str, str] | None) -> bytes:
+def seal(
+    key_id: str,
+    material_id: str,
+    material: bytes,
+    plaintext: bytes,
+    context: dict[str, str] | None,
+) -> bytes:
     iv = os.urandom(_IV_BYTES)
     name = key_id.encode()
-    body = AESGCM(material).encrypt(iv, plaintext, _aad(key_id, context))
-    return bytes([_VERSION, len(name)]) + name + iv + body
+    body = AESGCM(material).encrypt(iv, plaintext, _aad(key_id, material_id, context))
+    return bytes([_V2, len(name)]) + name + bytes.fromhex(material_id) + iv + body
+
+
+def _parse(blob: bytes) -> tuple[str, str | None, int] | None:
+    """(key id, material id or None for the first layout, offset of the IV)."""
+    if len(blob) < 2 or blob[0] not in (_V1, _V2):
+        return None
+    end = 2 + blob[1]
+    id_bytes = _ID_BYTES if blob[0] == _V2 else 0
+    if len(blob) < end + id_bytes + _IV_BYTES + _TAG_BYTES:
+        return None
+    try:
+        key_id = blob[2:end].decode()
+    except UnicodeDecodeError:
+        return None
+    material_id = blob[end : end + id_bytes].hex() if id_bytes else None
+    return key_id, material_id, end + id_bytes
 
 
 def key_id_of(blob: bytes) -> str | None:
     """The key id a blob names, or None when it is not one of ours."""
-    if len(blob) < 2 or blob[0] != _VERSION:
-        return None
-    end = 2 + blob[1]
-    if len(blob) < end + _IV_BYTES + 16:
-        return None
-    try:
-        return blob[2:end].decode()
-    except UnicodeDecodeError:
-        return None
+    parsed = _parse(blob)
+    return parsed[0] if parsed else None
+
+
+def material_id_of(blob: bytes) -> str | None:
+    """The KeyMaterialId a blob names (None: first layout, or not one of ours)."""
+    parsed = _parse(blob)
+    return parsed[1] if parsed else None
 
 
 def open_blob(material: bytes, blob: bytes, context: dict[str, str] | None) -> bytes:
-    key_id = key_id_of(blob)
-    if key_id is None:
+    parsed = _parse(blob)
+    if parsed is None:
         raise InvalidCiphertextException()
-    start = 2 + blob[1]
+    key_id, material_id, start = parsed
     iv, body = blob[start : start + _IV_BYTES], blob[start + _IV_BYTES :]
     try:
-        return AESGCM(material).decrypt(iv, body, _aad(key_id, context))
+        return AESGCM(material).decrypt(iv, body, _aad(key_id, material_id, context))
     except InvalidTag as exc:
         raise InvalidCiphertextException() from exc

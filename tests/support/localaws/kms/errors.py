@@ -25,6 +25,7 @@ __all__ = [
     "KMSInvalidMacException",
     "KMSInvalidSignatureException",
     "KMSInvalidStateException",
+    "LimitExceededException",
     "NotFoundException",
     "UnsupportedOperationException",
     "ValidationException",
@@ -67,4 +68,8 @@ class UnsupportedOperationException(_KmsError):
 
 
 class KMSInvalidSignatureException(_KmsError):
+    pass
+
+
+class LimitExceededException(_KmsError):
     pass

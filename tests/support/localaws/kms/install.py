@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from localaws.kms import backend, ciphertext, lifecycle, responses, specs, states
-from localaws.kms.errors import ValidationException
+from localaws.kms.errors import UnsupportedOperationException, ValidationException
 
 _lock = threading.Lock()
 _installed = False
@@ -35,6 +35,10 @@ def install() -> None:
         models.KmsBackend.create_key = _create_key(models.KmsBackend.create_key)  # type: ignore[method-assign]
         models.KmsBackend.replicate_key = _replicate_key(models.KmsBackend.replicate_key)  # type: ignore[method-assign]
         models.KmsBackend.update_alias = _update_alias(models.KmsBackend.update_alias)  # type: ignore[method-assign]
+        models.KmsBackend.rotate_key_on_demand = _rotate_key_on_demand(  # type: ignore[method-assign]
+            models.KmsBackend.rotate_key_on_demand
+        )
+        KmsResponse.list_key_rotations = _list_key_rotations(KmsResponse.list_key_rotations)  # type: ignore[method-assign]
         models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
         models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
         _guard_all(KmsResponse)
@@ -65,7 +69,7 @@ def _replicate_key(original: Callable[..., Any]) -> Callable[..., Any]:
         replica.aliases, replica.grants = {}, {}
         if lifecycle.is_external(replica):
             primary = lifecycle.record(self.keys[self.get_key_id(key_id)])
-            replica.localaws = lifecycle.ImportRecord(fingerprint=primary.fingerprint)
+            replica.localaws = lifecycle.replica_record(primary)
             lifecycle.start_pending_import(replica)
         return replica
 
@@ -98,20 +102,56 @@ def _kind(key: Any) -> str:
     return "SYMMETRIC" if key.key_spec == specs.SYMMETRIC else "ASYMMETRIC"
 
 
+def _rotate_key_on_demand(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Only symmetric encryption keys rotate (KMS answers others with an empty
+    UnsupportedOperationException, recorded); EXTERNAL keys rotate to their pending material."""
+
+    @functools.wraps(original)
+    def rotate_key_on_demand(self: Any, key_id: str) -> Any:
+        key = self.describe_key(key_id)
+        if key.key_spec != specs.SYMMETRIC:
+            raise UnsupportedOperationException("")
+        if lifecycle.is_external(key):
+            return backend.rotate_external_key(self, key)
+        return original(self, key_id)
+
+    return rotate_key_on_demand
+
+
+def _list_key_rotations(original: Callable[[Any], str]) -> Callable[[Any], str]:
+    """EXTERNAL keys list their materials (IncludeKeyMaterial); others are moto's."""
+
+    @functools.wraps(original)
+    def list_key_rotations(self: Any) -> str:
+        key_id = self._get_param("KeyId")
+        self._validate_key_id(key_id)
+        key = self.kms_backend.describe_key(key_id)
+        if lifecycle.is_external(key):
+            return responses.external_key_rotations(self, key)
+        return original(self)
+
+    return list_key_rotations
+
+
 def _to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """DescribeKey of an EXTERNAL key reports ExpirationModel (and ValidTo when the
-    material expires) while it holds material."""
+    material expires) while it holds material, and CurrentKeyMaterialId for symmetric
+    encryption keys."""
 
     @functools.wraps(original)
     def to_dict(self: Any) -> dict[str, Any]:
         result = original(self)
         rec = getattr(self, "localaws", None)
-        if rec is not None and rec.has_material:
-            meta = result["KeyMetadata"]
-            meta["ExpirationModel"] = rec.expiration_model
-            meta["CurrentKeyMaterialId"] = rec.fingerprint.hex()
-            if rec.valid_to is not None:
-                meta["ValidTo"] = rec.valid_to.timestamp()
+        current = rec.current() if rec is not None else None
+        if current is None:
+            return result
+        meta = result["KeyMetadata"]
+        if self.key_spec == specs.SYMMETRIC:
+            meta["CurrentKeyMaterialId"] = current.id
+        if rec.has_material and current.expiration_model is not None:
+            meta["ExpirationModel"] = current.expiration_model
+            if current.valid_to is not None:
+                meta["ValidTo"] = current.valid_to.timestamp()
         return result
 
     return to_dict
@@ -157,6 +197,8 @@ _PLAIN_ACTIONS = {
     "list_resource_tags",
     "get_key_policy",
     "delete_alias",
+    "list_key_rotations",
+    "get_key_rotation_status",
 }
 
 

@@ -1,31 +1,19 @@
 """Key-state transitions for keys with imported material, judged on the add-on's clock.
 
-moto's Key gets one extra attribute, `localaws`, an ImportRecord; symmetric and HMAC
-material lives where moto keeps it (`key_material`), a private key in `record.keypair`.
+moto's Key gets one extra attribute, `localaws`, an ImportRecord (versions.py) of its
+materials; the current symmetric or HMAC material is also where moto keeps it
+(`key_material`), so moto's own operations use it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localaws import clock
-from localaws.kms.keypair import KeyPair
-from localaws.kms.material import Material
+from localaws.kms.versions import ImportRecord, MaterialVersion
 
 EXTERNAL = "EXTERNAL"
-
-
-@dataclass
-class ImportRecord:
-    """What KMS remembers about a key's imported material."""
-
-    fingerprint: bytes | None = None  # of the first material ever imported; fixed for life
-    expiration_model: str | None = None
-    valid_to: datetime | None = None
-    keypair: KeyPair | None = None
-    has_material: bool = False
 
 
 def record(key: Any) -> ImportRecord:
@@ -48,31 +36,35 @@ def start_pending_import(key: Any) -> None:
     key.enabled = False
 
 
-def install_material(key: Any, material: Material, model: str, valid_to: datetime | None) -> None:
-    rec = record(key)
-    if rec.fingerprint is None:
-        rec.fingerprint = material.fingerprint()
-    rec.has_material = True
-    rec.expiration_model = model
-    rec.valid_to = valid_to
-    rec.keypair = material.keypair
-    key.key_material = material.secret
-    if key.key_state == "PendingImport":
-        key.key_state = "Enabled"
-        key.enabled = True
+def replica_record(primary: ImportRecord) -> ImportRecord:
+    """A replica knows its primary's permanent materials but holds none of them yet."""
+    return ImportRecord(versions=[v.unimported_copy() for v in primary.versions if v.permanent])
 
 
-def remove_material(key: Any) -> None:
-    """Material deleted or expired: unusable until the same material is imported again."""
+def refresh(key: Any) -> None:
+    """Put the key's state and moto's `key_material` in line with its materials: usable
+    only while every permanently associated material is imported."""
     rec = record(key)
-    rec.has_material = False
-    rec.expiration_model = None
-    rec.valid_to = None
-    rec.keypair = None
+    current = rec.current()
+    if rec.has_material and current is not None and current.material is not None:
+        key.key_material = current.material.secret
+        if key.key_state == "PendingImport":
+            key.key_state, key.enabled = "Enabled", True
+        return
     key.key_material = None
     if key.key_state in ("Enabled", "Disabled"):
-        key.key_state = "PendingImport"
-        key.enabled = False
+        key.key_state, key.enabled = "PendingImport", False
+
+
+def drop(key: Any, version: MaterialVersion) -> None:
+    """Material deleted or expired. Pending material is forgotten (different material may
+    take its place); a permanent one waits for the same material to be imported again."""
+    rec = record(key)
+    if version.permanent:
+        version.unload()
+    else:
+        rec.versions.remove(version)
+    refresh(key)
 
 
 def schedule_deletion(key: Any, days: int) -> datetime:
@@ -100,8 +92,9 @@ def sweep(backend: Any) -> None:
             backend.delete_key(key.id)
             continue
         rec = getattr(key, "localaws", None)
-        if rec is not None and rec.has_material and _before(rec.valid_to, now):
-            remove_material(key)
+        for version in list(rec.versions if rec is not None else ()):
+            if version.imported and _before(version.valid_to, now):
+                drop(key, version)
 
 
 def _deletion_due(key: Any, now: datetime) -> bool:

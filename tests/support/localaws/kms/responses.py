@@ -12,6 +12,9 @@ from typing import Any
 
 from moto.core.utils import unix_time
 
+from localaws.kms import specs
+from localaws.kms.errors import ValidationException
+
 
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
@@ -43,21 +46,54 @@ def get_parameters_for_import(self: Any) -> str:
 def import_key_material(self: Any) -> str:
     key_id = self._get_param("KeyId")
     self._validate_key_id(key_id)
-    key = self.kms_backend.import_key_material(
+    key, version = self.kms_backend.import_key_material(
         key_id,
         _blob(self, "ImportToken"),
         _blob(self, "EncryptedKeyMaterial"),
         self._get_param("ExpirationModel"),
         self._get_param("ValidTo"),
+        import_type=self._get_param("ImportType"),
+        key_material_id=self._get_param("KeyMaterialId"),
+        key_material_description=self._get_param("KeyMaterialDescription"),
     )
-    return json.dumps({"KeyId": key.arn, "KeyMaterialId": key.localaws.fingerprint.hex()})
+    return json.dumps({"KeyId": key.arn, **_material_id(key, version)})
 
 
 def delete_imported_key_material(self: Any) -> str:
     key_id = self._get_param("KeyId")
     self._validate_key_id(key_id)
-    key = self.kms_backend.delete_imported_key_material(key_id)
-    return json.dumps({"KeyId": key.arn})
+    key, version = self.kms_backend.delete_imported_key_material(
+        key_id, self._get_param("KeyMaterialId")
+    )
+    return json.dumps({"KeyId": key.arn, **_material_id(key, version)})
+
+
+def _material_id(key: Any, version: Any) -> dict[str, str]:
+    """KMS names materials (KeyMaterialId) of symmetric encryption keys only."""
+    if version is None or key.key_spec != specs.SYMMETRIC:
+        return {}
+    return {"KeyMaterialId": version.id}
+
+
+def external_key_rotations(self: Any, key: Any) -> str:
+    """ListKeyRotations of an EXTERNAL key: its materials, oldest first, paged by Limit and
+    Marker (install.py routes other keys to moto)."""
+    limit = self._get_param("Limit")
+    if limit is None:
+        limit = 100
+    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise ValidationException(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+            "constraint: Member must have value between 1 and 1000"
+        )
+    entries = self.kms_backend.external_key_rotations(key, self._get_param("IncludeKeyMaterial"))
+    marker = self._get_param("Marker")
+    start = int(marker) if isinstance(marker, str) and marker.isdigit() else 0
+    page = entries[start : start + limit]
+    response: dict[str, Any] = {"Rotations": page, "Truncated": start + limit < len(entries)}
+    if response["Truncated"]:
+        response["NextMarker"] = str(start + limit)
+    return json.dumps(response)
 
 
 def encrypt(self: Any) -> str:

@@ -53,6 +53,7 @@ RULES: dict[str, Rule] = {
             "get_public_key",
             "generate_mac",
             "verify_mac",
+            "rotate_key_on_demand",
         ),
         CRYPTO,
     ),
