@@ -42,10 +42,14 @@ class KeyInfo:
         return self.arn.split(":")[3]
 
 
-def describe(kms: Any, key_id: str, *, wait_for_new_key: bool = False) -> KeyInfo:
+def describe(
+    kms: Any, key_id: str, *, wait_for_new_key: bool = False, tags: bool = True
+) -> KeyInfo:
+    """DescribeKey (+ ListResourceTags unless `tags` is False; then recorded_fingerprint is
+    None, so pass False only where the fingerprint was already checked)."""
     call = aws.call_when_propagated if wait_for_new_key else aws.call
     meta = call("DescribeKey", kms.describe_key, KeyId=key_id)["KeyMetadata"]
-    tags = _tags(kms, meta["KeyId"])
+    recorded = _tags(kms, meta["KeyId"]).get(FINGERPRINT_TAG) if tags else None
     return KeyInfo(
         key_id=meta["KeyId"],
         arn=meta["Arn"],
@@ -57,16 +61,19 @@ def describe(kms: Any, key_id: str, *, wait_for_new_key: bool = False) -> KeyInf
         valid_to=meta.get("ValidTo"),
         multi_region=bool(meta.get("MultiRegion")),
         deletion_date=meta.get("DeletionDate"),
-        recorded_fingerprint=tags.get(FINGERPRINT_TAG),
+        recorded_fingerprint=recorded,
     )
 
 
 def wait_for_material(kms: Any, key_id: str) -> KeyInfo:
-    """DescribeKey until the key holds material (Enabled or Disabled), with backoff."""
+    """DescribeKey until the key holds material (Enabled or Disabled), with backoff.
+
+    Tags are not read again (callers checked the fingerprint before importing), which saves
+    one ListResourceTags per poll; the result's recorded_fingerprint is None."""
     deadline = time.monotonic() + MATERIAL_TIMEOUT_S
     delay = 0.1
     while True:
-        key = describe(kms, key_id)
+        key = describe(kms, key_id, tags=False)
         if key.has_material:
             return key
         if time.monotonic() > deadline:
