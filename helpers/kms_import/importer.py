@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from . import aws, keys, verify, wrapping
-from .errors import FingerprintMismatch, KeyStateError
+from .errors import AwsError, FingerprintMismatch, KeyStateError
 from .keys import KeyInfo
 from .keyspecs import KeySpec, key_spec
 from .material import KeyMaterial
@@ -73,21 +73,43 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
                 _expiry_text(request),
             )
             _import(kms, key, material, algorithm, request)
-            key = keys.wait_for_material(kms, key.arn)
+            key = _imported(key)
         else:
             log.info(
                 "%s: already holds this material with this expiry; not re-imported", key.key_id
             )
-        key = _set_enabled(kms, key, True) if request.enabled else key
-        proof = (
-            verify.prove(kms, key, spec, material)
-            if key.state == "Enabled"
-            else "not proven: the key is disabled"
-        )
+        try:
+            key, proof = _enable_and_prove(kms, key, spec, material, request)
+        except AwsError:
+            if not imported:
+                raise
+            # KMS is eventually consistent: just after the import the key may still read
+            # PendingImport. Only then wait for it (DescribeKey polls) and try once more.
+            key = keys.wait_for_material(kms, key.arn)
+            key, proof = _enable_and_prove(kms, key, spec, material, request)
     log.info("%s: verified: %s", key.key_id, proof)
     if not request.enabled:
         key = _set_enabled(kms, key, False)
     return ImportOutcome(key.key_id, fp, imported, proof, key.state)
+
+
+def _imported(key: KeyInfo) -> KeyInfo:
+    """The key as a successful ImportKeyMaterial leaves it: a PendingImport key becomes
+    Enabled; a key that had material keeps its state. No DescribeKey poll: the proof's Encrypt
+    shows the material is in place, and a failure there falls back to waiting."""
+    return replace(key, state="Enabled") if key.state == "PendingImport" else key
+
+
+def _enable_and_prove(
+    kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial, request: ImportRequest
+) -> tuple[KeyInfo, str]:
+    key = _set_enabled(kms, key, True) if request.enabled else key
+    proof = (
+        verify.prove(kms, key, spec, material)
+        if key.state == "Enabled"
+        else "not proven: the key is disabled"
+    )
+    return key, proof
 
 
 def _check_key(key: KeyInfo) -> None:
