@@ -1,5 +1,5 @@
-"""--state-dir: keys, material, aliases, import parameters, secrets and objects survive a
-server restart (issue 6, item 5)."""
+"""--state-dir: keys, material versions and rotation state, aliases, import parameters,
+secrets and objects survive a server restart (issue 6, item 5)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,19 @@ def _clients(stack):
         session.client(name, endpoint_url=stack.endpoint)
         for name in ("kms", "secretsmanager", "s3")
     )
+
+
+def _import(kms, key_id, material, **extra):
+    params = kms.get_parameters_for_import(
+        KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+    )
+    return kms.import_key_material(
+        KeyId=key_id,
+        ImportToken=params["ImportToken"],
+        EncryptedKeyMaterial=wrap(params["PublicKey"], "RSAES_OAEP_SHA_256", material),
+        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
+        **extra,
+    )["KeyMaterialId"]
 
 
 def _stop(stack):
@@ -52,6 +65,14 @@ def test_state_survives_a_restart(tmp_path):
         )
         blob = kms.encrypt(KeyId="alias/persisted", Plaintext=b"kept")["CiphertextBlob"]
         kms.delete_imported_key_material(KeyId=key_id)
+        # Rotation state: two generations (one rotation) and a third pending.
+        rotated = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        gen1 = _import(kms, rotated, os.urandom(32), KeyMaterialDescription="gen 1")
+        gen1_blob = kms.encrypt(KeyId=rotated, Plaintext=b"gen 1")["CiphertextBlob"]
+        gen2 = _import(kms, rotated, os.urandom(32), ImportType="NEW_KEY_MATERIAL")
+        kms.rotate_key_on_demand(KeyId=rotated)
+        gen2_blob = kms.encrypt(KeyId=rotated, Plaintext=b"gen 2")["CiphertextBlob"]
+        gen3 = _import(kms, rotated, os.urandom(32), ImportType="NEW_KEY_MATERIAL")
         secrets.create_secret(Name="escrow", SecretBinary=b"\x00\x01")
         s3.create_bucket(Bucket="tf-state")
         s3.put_object(Bucket="tf-state", Key="terraform.tfstate", Body=b"{}")
@@ -76,6 +97,19 @@ def test_state_survives_a_restart(tmp_path):
             ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
         )
         assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"
+        materials = kms.list_key_rotations(KeyId=rotated, IncludeKeyMaterial="ALL_KEY_MATERIAL")
+        assert [
+            (m["KeyMaterialId"], m["KeyMaterialState"], m.get("KeyMaterialDescription"))
+            for m in materials["Rotations"]
+        ] == [
+            (gen1, "NON_CURRENT", "gen 1"),
+            (gen2, "CURRENT", None),
+            (gen3, "PENDING_ROTATION", None),
+        ]
+        assert kms.decrypt(CiphertextBlob=gen1_blob)["Plaintext"] == b"gen 1"
+        assert kms.decrypt(CiphertextBlob=gen2_blob)["Plaintext"] == b"gen 2"
+        kms.rotate_key_on_demand(KeyId=rotated)  # the pending material survived too
+        assert kms.describe_key(KeyId=rotated)["KeyMetadata"]["CurrentKeyMaterialId"] == gen3
         assert secrets.get_secret_value(SecretId="escrow")["SecretBinary"] == b"\x00\x01"
         body = s3.get_object(Bucket="tf-state", Key="terraform.tfstate")["Body"].read()
         assert body == b"{}"
