@@ -7,19 +7,31 @@ over the environment so the helper always talks to the Region Terraform created 
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .errors import AwsError
+from .errors import AwsError, UsageError
 
 T = TypeVar("T")
+log = logging.getLogger("kms-import")
 
 # KMS throttles per account and Region; standard mode retries ThrottlingException with backoff.
 RETRIES = {"mode": "standard", "max_attempts": 10}
 # A new key can answer NotFoundException for a while (eventual consistency); the provider
 # waits up to 2 minutes for the same reason.
 PROPAGATION_TIMEOUT_S = 120.0
+# Only a well-formed key ARN (what Terraform passes for the key it just created) is worth
+# waiting for; an alias, a bare id or a typo can never "propagate" and must fail at once.
+_KEY_ARN = re.compile(
+    r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# AWS error text is short; anything longer (an HTML error page from a proxy) is cut.
+MAX_MESSAGE = 200
 
 
 def region_of(key_id: str) -> str | None:
@@ -41,8 +53,22 @@ def client(service: str, region: str | None = None) -> Any:
         raise translate(exc) from None
 
 
+def is_key_arn(key_id: str) -> bool:
+    return _KEY_ARN.fullmatch(key_id) is not None
+
+
 def kms_client(key_id: str, region: str | None = None) -> Any:
-    return client("kms", region or region_of(key_id))
+    own = region_of(key_id)
+    if region is not None and not _REGION.fullmatch(region):
+        raise UsageError(
+            f"--region {region!r} is not an AWS Region name", "use one like us-east-1 or eu-west-1"
+        )
+    if region and own and region != own:
+        raise UsageError(
+            f"--region {region} contradicts the Region {own} in {key_id}",
+            "drop --region: an ARN carries its own Region",
+        )
+    return client("kms", region or own)
 
 
 def error_code(exc: BaseException) -> str:
@@ -64,12 +90,20 @@ def call_when_propagated(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
     """Like `call`, but waits out NotFoundException on a key that was just created."""
     deadline = time.monotonic() + PROPAGATION_TIMEOUT_S
     delay = 0.2
+    waited = False
     while True:
         try:
             return fn(**kwargs)
         except Exception as exc:
             if error_code(exc) != "NotFoundException" or time.monotonic() > deadline:
                 raise translate(exc, what) from None
+        if not waited:
+            waited = True
+            log.info(
+                "%s: key not found yet (a new key takes a moment to appear); waiting up to %.0f s",
+                what,
+                PROPAGATION_TIMEOUT_S,
+            )
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
 
@@ -118,7 +152,20 @@ def translate(exc: BaseException, what: str = "calling AWS") -> AwsError:
         )
     code = error_code(exc)
     if code:
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).strip()
+        message = _one_line(str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")))
+        if code.isdigit():  # botocore's code for an answer that is not an AWS error at all
+            code = f"HTTP {code} from the endpoint"
+            message = "not an AWS answer" if message.startswith("<") else message
+            return AwsError(
+                f"{what}: {code}: {message}",
+                "check AWS_ENDPOINT_URL_KMS and the Region; retry if the endpoint is overloaded",
+            )
         detail = f"{code}: {message}" if message else code
         return AwsError(f"{what}: {detail}", _HINTS.get(code, "see the AWS KMS documentation"))
     return AwsError(f"{what}: {type(exc).__name__}", "run again with --debug for details")
+
+
+def _one_line(text: str) -> str:
+    """Whitespace collapsed and long text cut: every error prints as one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 3] + "..."

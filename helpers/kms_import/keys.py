@@ -47,7 +47,9 @@ def describe(
 ) -> KeyInfo:
     """DescribeKey (+ ListResourceTags unless `tags` is False; then recorded_fingerprint is
     None, so pass False only where the fingerprint was already checked)."""
-    call = aws.call_when_propagated if wait_for_new_key else aws.call
+    # Only a key ARN may name a key too new to be visible; anything else fails at once.
+    waits = wait_for_new_key and aws.is_key_arn(key_id)
+    call = aws.call_when_propagated if waits else aws.call
     meta = call("DescribeKey", kms.describe_key, KeyId=key_id)["KeyMetadata"]
     recorded = _tags(kms, meta["KeyId"]).get(FINGERPRINT_TAG) if tags else None
     return KeyInfo(
