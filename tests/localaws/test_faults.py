@@ -26,7 +26,9 @@ def test_partial_throttling_hits_some_calls(kms):
     no_retry = boto3.client(
         "kms",
         region_name="us-east-1",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        # total_max_attempts, not max_attempts (= retries after the first): with one retry
+        # the throttled calls slept in backoff, ~8 s of this suite.
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
     faults.configure(throttle_rate=0.5)
     outcomes = []
