@@ -38,7 +38,7 @@ def install() -> None:
         models.KmsBackend.rotate_key_on_demand = _rotate_key_on_demand(  # type: ignore[method-assign]
             models.KmsBackend.rotate_key_on_demand
         )
-        KmsResponse.list_key_rotations = _list_key_rotations(KmsResponse.list_key_rotations)  # type: ignore[method-assign]
+        KmsResponse.list_key_rotations = _list_key_rotations(KmsResponse.list_key_rotations)  # type: ignore[method-assign,assignment]
         models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
         models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
         _guard_all(KmsResponse)
@@ -143,7 +143,7 @@ def _to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         result = original(self)
         rec = getattr(self, "localaws", None)
         current = rec.current() if rec is not None else None
-        if current is None:
+        if rec is None or current is None:
             return result
         meta = result["KeyMetadata"]
         if self.key_spec == specs.SYMMETRIC:
