@@ -123,3 +123,8 @@ softhsm: ## install SoftHSM2 (the test HSM) if missing: apt-get as root, else pr
 	else \
 	  echo "softhsm: $(SOFTHSM_MODULE) is missing; run: sudo apt-get install softhsm2 (the pkcs11 tests fail without it)" >&2; \
 	fi
+
+# Benchmarks (bench/README.md): side by side on a local AWS of their own; not part of `make test`.
+.PHONY: bench
+bench: $(STAMP) ## time the helper vs the seed's CLI flow and the provider's own import (~12 min)
+	cd $(VENV)/.. && $(BIN)/python -m bench --out bench/last-run.md
