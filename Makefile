@@ -3,10 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-VENV := $(CURDIR)/.venv
+# Paths hang off this Makefile's folder, so `make -f path/to/Makefile -C other-root VERB`
+# drives another root (the verbs run Terraform in the current folder) with this venv.
+REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VENV := $(REPO)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-OFFLINE := $(CURDIR)/.offline
+OFFLINE := $(REPO)/.offline
 STACK := $(BIN)/offline-stack --dir $(OFFLINE)
 # pytest workers: the machine has 2 cores; Terraform runs are mostly waiting on subprocesses.
 TEST_WORKERS ?= 4
@@ -31,18 +34,19 @@ DEMO_ESCROW = $(OFFLINE)/escrow
 
 MODULES := $(wildcard modules/*)
 
-.PHONY: help venv test docs offline-up offline-down offline-env demo demo-down _demo init plan apply status
+.PHONY: help venv test docs offline-up offline-down offline-env demo demo-down _demo init plan apply status \
+	rotate enable disable renew reimport delete-material schedule-deletion cancel-deletion
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 venv: $(STAMP) ## create .venv with terraform, kms-import, the local AWS and the AWS CLI
 
-$(STAMP): pyproject.toml
+$(STAMP): $(REPO)/pyproject.toml
 	@echo "==> setting up $(VENV) (first run: a minute or two)" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '$(REPO)[dev]' >&2
 	@$(BIN)/offline-stack install >&2
 	@touch $@
 
@@ -67,9 +71,8 @@ demo: offline-up ## set up, start the local AWS, apply the root, run the seed's 
 _demo:
 	@test -n "$$KMS_IMPORT_OFFLINE_DIR" || { echo "demo: offline stack not selected" >&2; exit 1; }
 	@mkdir -p $(STATE_DIR) && chmod 700 $(STATE_DIR)
-	@test -f $(TFVARS) || printf '%s\n' \
-	  '# Demo settings (offline stack). The escrow holds the only copy of the material.' \
-	  'material_source = "generate:demo?escrow=file://$(DEMO_ESCROW)"' > $(TFVARS)
+	@test -f $(TFVARS) || kms-import tfvars --file $(TFVARS) add-generation g1 --create --activate \
+	  --material-source "generate:demo-g1?escrow=file://$(DEMO_ESCROW)" > /dev/null
 	@echo "==> terraform init + apply (state in $(STATE_DIR))"
 	@$(TF) init -input=false -no-color $(BACKEND_CONFIG) > $(STATE_DIR)/init.log
 	@TF_LOG=trace TF_LOG_PATH=$(STATE_DIR)/terraform-trace.log \
@@ -85,7 +88,7 @@ _demo:
 	@$(TF) plan -input=false -detailed-exitcode -var-file=$(TFVARS) > $(STATE_DIR)/replan.log \
 	  && echo "no changes" || { cat $(STATE_DIR)/replan.log; exit 1; }
 	@echo "==> leak scan: state, plan, trace log and data dir hold no material"
-	@kms-import leak-scan --source "generate:demo?escrow=file://$(DEMO_ESCROW)" $(STATE_DIR)
+	@kms-import leak-scan --source "generate:demo-g1?escrow=file://$(DEMO_ESCROW)" $(STATE_DIR)
 
 demo-down: ## destroy the demo key, stop the local AWS and remove .offline/
 	@if [ -f $(OFFLINE)/demo/terraform.tfstate ] && $(STACK) status | grep -q running; then \
@@ -98,17 +101,78 @@ _demo-destroy:
 	@$(TF) destroy -input=false -auto-approve -var-file=$(TFVARS) > $(STATE_DIR)/destroy.log \
 	  && echo "demo key scheduled for deletion" || cat $(STATE_DIR)/destroy.log
 
-init: $(STAMP) ## terraform init for the root
-	$(TF) init -input=false $(BACKEND_CONFIG)
+# init once; later runs only fetch new local modules (`terraform get`): a re-init with state
+# present asks the registry for the state's providers even when dev_overrides select them.
+init: $(STAMP) ## terraform init for the root (then `terraform get` on later runs)
+	@if [ -f "$(or $(TF_DATA_DIR),.terraform)/terraform.tfstate" ]; then \
+	  $(TF) get > /dev/null; else $(TF) init -input=false $(BACKEND_CONFIG); fi
 
 plan: init ## terraform plan for the root with $(TFVARS)
 	$(TF) plan -input=false -var-file=$(TFVARS)
 
-apply: init ## terraform apply for the root with $(TFVARS)
-	$(TF) apply -input=false -var-file=$(TFVARS)
+apply: init ## terraform apply for the root with $(TFVARS) (AUTO_APPROVE=1 skips the prompt)
+	$(APPLY)
 
-status: $(STAMP) ## state, expiry, aliases and fingerprint of the root's key (ALIAS=...)
-	@kms-import status --key-id $(ALIAS)
+status: init ## one line per generation: key, alias, state, expiry, fingerprint (WARN_DAYS=N warns)
+	@$(TF) output -json key_arns | kms-import status --key-arns-json - \
+	  $(if $(WARN_DAYS),--expiring-within $(WARN_DAYS))
+
+# ---- Lifecycle verbs: edit $(TFVARS) with `kms-import tfvars`, then apply. ----------------
+# GEN defaults to the active generation where that is safe. AUTO_APPROVE=1 skips apply's
+# prompt; FORCE=1 allows disabling or deleting the active generation.
+ESCROW ?= $(if $(KMS_IMPORT_OFFLINE_DIR),$(DEMO_ESCROW),$(CURDIR)/escrow)
+TFVARS_EDIT = kms-import tfvars --file $(TFVARS)
+ACTIVE = $$($(TFVARS_EDIT) show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active_generation"])')
+APPLY = $(TF) apply -input=false -var-file=$(TFVARS) $(if $(filter 1,$(AUTO_APPROVE)),-auto-approve)
+FORCE_FLAG = $(if $(filter 1,$(FORCE)),--force)
+# The address of a generation's import step, for -replace.
+IMPORT_STEP = module.key.module.generation[\"$$gen\"].terraform_data.material_import
+
+rotate: init ## new escrowed material in a new generation, make it active, apply (old ones stay)
+	@gen=$$($(TFVARS_EDIT) next-name) && \
+	  source="generate:$$gen-$$(date -u +%Y%m%dT%H%M%SZ)?escrow=file://$(ESCROW)" && \
+	  $(TFVARS_EDIT) add-generation $$gen --material-source "$$source" --activate && \
+	  echo "==> generation $$gen is now active; applying" && $(APPLY)
+
+enable: init ## enable generation GEN (default: active)
+	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen enabled true && $(APPLY)
+
+disable: init ## disable generation GEN= (the active one only with FORCE=1)
+	@test -n "$(GEN)" || { echo "disable: set GEN=<generation>" >&2; exit 2; }
+	@$(TFVARS_EDIT) set $(GEN) enabled false $(FORCE_FLAG) && $(APPLY)
+
+renew: init ## set VALID_TO= on GEN (default: active) and re-import the same material with it
+	@test -n "$(VALID_TO)" || { echo "renew: set VALID_TO=<RFC 3339, <= 365 days ahead>" >&2; exit 2; }
+	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen valid_to "$(VALID_TO)" && $(APPLY)
+
+reimport: init ## re-import GEN's material (after delete-material or expiry); old ciphertexts decrypt again
+	@gen=$${GEN:-$(ACTIVE)} && $(APPLY) -replace="$(IMPORT_STEP)"
+
+delete-material: init ## DeleteImportedKeyMaterial on GEN= (data unreadable until reimport; YES=1 skips the prompt)
+	@test -n "$(GEN)" || { echo "delete-material: set GEN=<generation>" >&2; exit 2; }
+	@arn=$$($(TF) output -json key_arns | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' $(GEN)) && \
+	  test -n "$$arn" || { echo "delete-material: no generation $(GEN) in state; see make status" >&2; exit 2; } ; \
+	  if [ "$(YES)" != 1 ]; then \
+	    printf 'Delete the material of %s (%s)? Data it encrypted is unreadable until `make reimport GEN=%s`. Type the generation name: ' "$(GEN)" "$$arn" "$(GEN)"; \
+	    read answer; [ "$$answer" = "$(GEN)" ] || { echo "not confirmed; nothing deleted" >&2; exit 1; }; fi; \
+	  aws kms delete-imported-key-material --key-id "$$arn" && echo "material of $(GEN) deleted; key is PendingImport"
+
+schedule-deletion: init ## schedule GEN='s key for deletion in DAYS=7..30 (removes it from tfvars; active only with FORCE=1)
+	@test -n "$(GEN)" || { echo "schedule-deletion: set GEN=<generation>" >&2; exit 2; }
+	@echo "$(DAYS)" | grep -Eq '^([7-9]|[12][0-9]|30)$$' || { echo "schedule-deletion: DAYS must be 7 to 30 (KMS's window), got '$(DAYS)'" >&2; exit 2; }
+	@if [ "$(GEN)" = "$(ACTIVE)" ] && [ "$(FORCE)" != 1 ]; then \
+	  echo "schedule-deletion: $(GEN) is the active generation; rotate first, or FORCE=1" >&2; exit 2; fi
+	@$(TFVARS_EDIT) set $(GEN) deletion_window_in_days $(DAYS) && $(APPLY) && \
+	  $(TFVARS_EDIT) remove-generation $(GEN) $(FORCE_FLAG) && $(APPLY)
+
+cancel-deletion: init ## cancel KEY='s scheduled deletion and adopt it back as generation GEN= with SOURCE= (its material)
+	@test -n "$(KEY)" -a -n "$(SOURCE)" || { echo "cancel-deletion: set KEY=<key id> and SOURCE=<its material reference>" >&2; exit 2; }
+	@gen=$${GEN:-$$($(TFVARS_EDIT) next-name)} && \
+	  aws kms cancel-key-deletion --key-id "$(KEY)" > /dev/null && \
+	  $(TFVARS_EDIT) add-generation $$gen --material-source "$(SOURCE)" && \
+	  printf 'import {\n  to = module.key.module.generation["%s"].aws_kms_external_key.this\n  id = "%s"\n}\n' $$gen "$(KEY)" > adopt_$$gen.tf && \
+	  echo "==> key $(KEY) is Disabled again; adopting it as generation $$gen" && \
+	  { $(APPLY); status=$$?; rm -f adopt_$$gen.tf; exit $$status; }
 
 # SoftHSM2, the HSM the pkcs11: source tests run against (Debian package softhsm2). Installed
 # here only as root (CI); anyone else is told what to run, and those tests then fail saying so.

@@ -1,17 +1,26 @@
-# The seed's alias/MyImportedKey: one EXTERNAL key with imported material and its alias,
-# built from the reusable module. Copy this root and adapt the tfvars.
+# The seed's alias/MyImportedKey as generations of imported keys: each generation is one
+# EXTERNAL key with its own material, and the alias follows active_generation. Rotation,
+# renewal and retirement are edits of terraform.tfvars (see `make help`), then apply.
 
-module "imported_key" {
-  source = "./modules/external-key"
+module "key" {
+  source = "./modules/rotating-key"
 
-  alias_name              = var.alias_name
-  description             = var.description
-  material_source         = var.material_source
-  material_fingerprint    = var.material_fingerprint
-  wrapping_key_spec       = var.wrapping_key_spec
-  valid_to                = var.valid_to
-  enabled                 = var.enabled
-  deletion_window_in_days = var.deletion_window_in_days
-  tags                    = var.tags
-  helper_command          = var.helper_command
+  alias_name        = var.alias_name
+  description       = var.description
+  generations       = var.generations
+  active_generation = var.active_generation
+  tags              = var.tags
+  helper_command    = var.helper_command
+}
+
+# Upgrade from the single-key root (module "imported_key"): its key becomes generation
+# "g1" and its alias the rotating alias, without replacing either.
+moved {
+  from = module.imported_key.aws_kms_alias.this[0]
+  to   = module.key.aws_kms_alias.active
+}
+
+moved {
+  from = module.imported_key
+  to   = module.key.module.generation["g1"]
 }

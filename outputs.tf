@@ -1,29 +1,34 @@
-output "key_id" {
-  description = "Id of the imported key."
-  value       = module.imported_key.key_id
-}
-
-output "key_arn" {
-  description = "ARN of the imported key."
-  value       = module.imported_key.key_arn
-}
-
 output "alias_name" {
-  description = "Alias pointing at the key."
-  value       = module.imported_key.alias_name
+  description = "Alias pointing at the active generation's key."
+  value       = module.key.alias_name
 }
 
 output "alias_arn" {
   description = "ARN of the alias."
-  value       = module.imported_key.alias_arn
+  value       = module.key.alias_arn
 }
 
-output "expiration_model" {
-  description = "KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE."
-  value       = module.imported_key.expiration_model
+output "active_generation" {
+  description = "The generation the alias points at."
+  value       = module.key.active_generation
 }
 
-output "material_fingerprint" {
-  description = "Non-secret fingerprint of the imported material."
-  value       = module.imported_key.material_fingerprint
+output "key_id" {
+  description = "Id of the active generation's key."
+  value       = module.key.active_key_id
+}
+
+output "key_arn" {
+  description = "ARN of the active generation's key."
+  value       = module.key.active_key_arn
+}
+
+output "generations" {
+  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled."
+  value       = module.key.generations
+}
+
+output "key_arns" {
+  description = "Key ARN by generation name (read by `make status`)."
+  value       = module.key.key_arns
 }

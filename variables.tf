@@ -1,5 +1,5 @@
 variable "region" {
-  description = "AWS Region of the key."
+  description = "AWS Region of the keys."
   type        = string
   default     = "us-east-1"
   nullable    = false
@@ -11,60 +11,48 @@ variable "region" {
 }
 
 variable "alias_name" {
-  description = "Alias that applications use, as in the seed."
+  description = "Alias that applications use, as in the seed; it follows active_generation."
   type        = string
   default     = "alias/MyImportedKey"
+  nullable    = false
 }
 
 variable "description" {
-  description = "Description of the KMS key."
+  description = "Description of the keys (each adds its generation name)."
   type        = string
   default     = "External key"
+  nullable    = false
 }
 
-variable "material_source" {
-  description = "Material reference for the helper (never the material): file:///abs/path?format=raw, generate:NAME?escrow=file:///abs/dir, ..."
+variable "generations" {
+  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec."
+  type = map(object({
+    material_source         = string
+    material_fingerprint    = optional(string)
+    valid_to                = optional(string)
+    enabled                 = optional(bool, true)
+    deletion_window_in_days = optional(number, 30)
+    description             = optional(string)
+    wrapping_algorithm      = optional(string)
+    wrapping_key_spec       = optional(string, "RSA_3072")
+  }))
+}
+
+variable "active_generation" {
+  description = "The generation alias_name points at."
   type        = string
-}
-
-variable "material_fingerprint" {
-  description = "Fingerprint from `kms-import fingerprint`; set it when plan must not read the material source."
-  type        = string
-  default     = null
-}
-
-variable "wrapping_key_spec" {
-  description = "RSA wrapping key size for the import; the seed uses RSA_3072."
-  type        = string
-  default     = "RSA_3072"
-}
-
-variable "valid_to" {
-  description = "Material expiry in RFC 3339 (the seed's KEY_MATERIAL_EXPIRES); null = does not expire."
-  type        = string
-  default     = null
-}
-
-variable "enabled" {
-  description = "Whether the key is enabled after import."
-  type        = bool
-  default     = true
-}
-
-variable "deletion_window_in_days" {
-  description = "Waiting period (7-30 days) when the key's deletion is scheduled."
-  type        = number
-  default     = 30
 }
 
 variable "tags" {
-  description = "Tags for the key."
+  description = "Tags for every key."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "helper_command" {
   description = "kms-import command (on PATH, or an absolute path such as /path/to/repo/.venv/bin/kms-import)."
   type        = string
   default     = "kms-import"
+  nullable    = false
 }

@@ -92,11 +92,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import report
+    from .status import labelled_keys, report
 
-    return report(
-        args.key_id, args.region, as_json=args.json, expiring_within_days=args.expiring_within
-    )
+    keys = labelled_keys(args.key_id or [], args.key_arns_json)
+    return report(keys, args.region, as_json=args.json, expiring_within_days=args.expiring_within)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -237,7 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--source", required=True, help="material source URI")
 
     status = command("status", cmd_status, "state, expiry, aliases and fingerprint of keys")
-    status.add_argument("--key-id", action="append", required=True, help="repeatable")
+    status.add_argument("--key-id", action="append", help="repeatable")
+    status.add_argument(
+        "--key-arns-json",
+        type=argparse.FileType("r"),
+        metavar="FILE",
+        help="JSON object generation -> key ARN (`terraform output -json key_arns`; - = stdin)",
+    )
     status.add_argument("--region", help="AWS Region (default: from the ARN, else boto3's)")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.add_argument(

@@ -5,22 +5,46 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 from . import aws, keys
+from .errors import UsageError
 from .validto import format_utc
 
-COLUMNS = ("key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint")
+COLUMNS = (
+    "generation", "key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint",
+    "deletion_date",
+)  # fmt: skip
 EXIT_EXPIRING = 3
 
 
+def labelled_keys(key_ids: list[str], arns_json: TextIO | None) -> list[tuple[str, str]]:
+    """(generation label, key id) pairs from --key-id flags and/or a name -> ARN JSON object."""
+    pairs = [("-", key_id) for key_id in key_ids]
+    if arns_json is not None:
+        try:
+            mapping = json.load(arns_json)
+        except json.JSONDecodeError:
+            mapping = None
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise UsageError(
+                "--key-arns-json is not a JSON object of generation -> key ARN",
+                "pass `terraform output -json key_arns`",
+            )
+        pairs += sorted(mapping.items())
+    if not pairs:
+        raise UsageError("no key to report on", "pass --key-id or --key-arns-json")
+    return pairs
+
+
 def report(
-    key_ids: list[str],
+    key_ids: list[tuple[str, str]],
     region: str | None,
     *,
     as_json: bool = False,
     expiring_within_days: int | None = None,
 ) -> int:
-    rows = [_row(key_id, region) for key_id in key_ids]
+    rows = [_row(label, key_id, region) for label, key_id in key_ids]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
@@ -28,10 +52,11 @@ def report(
     return _expiry_warnings(rows, expiring_within_days)
 
 
-def _row(key_id: str, region: str | None) -> dict[str, str]:
+def _row(label: str, key_id: str, region: str | None) -> dict[str, str]:
     kms = aws.kms_client(key_id, region)
     key = keys.describe(kms, key_id)
     return {
+        "generation": label,
         "key_id": key.key_id,
         "arn": key.arn,
         "state": key.state,

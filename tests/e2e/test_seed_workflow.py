@@ -28,7 +28,7 @@ def _seed_encrypt_test(ws: Workspace, key: str = "alias/MyImportedKey") -> None:
 
 def test_apply_imports_without_expiry_and_replans_clean(workspace: Workspace, tmp_path: Path):
     path, material = material_file(tmp_path / "keys")
-    workspace.write_vars(material_source=f"file://{path}")
+    workspace.write_generations(g1={"material_source": f"file://{path}"})
     workspace.apply()
 
     out = workspace.outputs()
@@ -36,10 +36,11 @@ def test_apply_imports_without_expiry_and_replans_clean(workspace: Workspace, tm
     assert key["Origin"] == "EXTERNAL"
     assert key["KeyState"] == "Enabled"
     assert key["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
-    assert out["expiration_model"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    assert out["generations"]["g1"]["expiration_model"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
     assert out["alias_name"] == "alias/MyImportedKey"
     tags = workspace.kms().list_resource_tags(KeyId=out["key_id"])["Tags"]
-    assert {"TagKey": "kms-import:fingerprint", "TagValue": out["material_fingerprint"]} in tags
+    fingerprint = out["generations"]["g1"]["material_fingerprint"]
+    assert {"TagKey": "kms-import:fingerprint", "TagValue": fingerprint} in tags
     _seed_encrypt_test(workspace)
     assert workspace.plan_exitcode() == 0
     workspace.assert_no_leak(material)
@@ -51,24 +52,24 @@ def test_expiring_material_in_any_zone_is_normalised(workspace: Workspace, tmp_p
     written = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
     shifted = (local - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S") + "-08:00"
     assert shifted != written
-    workspace.write_vars(material_source=f"file://{path}", valid_to=shifted)
+    workspace.write_generations(g1={"material_source": f"file://{path}", "valid_to": shifted})
     workspace.apply()
 
     key = _key(workspace, workspace.outputs()["key_id"])
     assert key["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
     assert key["ValidTo"].astimezone(UTC) == local
-    assert workspace.outputs()["expiration_model"] == "KEY_MATERIAL_EXPIRES"
+    assert workspace.outputs()["generations"]["g1"]["expiration_model"] == "KEY_MATERIAL_EXPIRES"
     _seed_encrypt_test(workspace)
     assert workspace.plan_exitcode() == 0
     # The same instant in another zone is the same trigger: still nothing to do.
-    workspace.write_vars(material_source=f"file://{path}", valid_to=written)
+    workspace.write_generations(g1={"material_source": f"file://{path}", "valid_to": written})
     assert workspace.plan_exitcode() == 0
     workspace.assert_no_leak(material)
 
 
 def test_disabled_key_is_imported_proven_then_disabled(workspace: Workspace, tmp_path: Path):
     path, material = material_file(tmp_path / "keys")
-    workspace.write_vars(material_source=f"file://{path}", enabled=False)
+    workspace.write_generations(g1={"material_source": f"file://{path}", "enabled": False})
     applied = workspace.apply()
 
     assert "verified: encrypt/decrypt round trip" in applied.stdout
@@ -78,7 +79,7 @@ def test_disabled_key_is_imported_proven_then_disabled(workspace: Workspace, tmp
     assert workspace.plan_exitcode() == 0
     # Enabling is a change of the import step only; the key is not replaced.
     key_id = key["KeyId"]
-    workspace.write_vars(material_source=f"file://{path}", enabled=True)
+    workspace.write_generations(g1={"material_source": f"file://{path}", "enabled": True})
     workspace.apply()
     assert workspace.outputs()["key_id"] == key_id
     assert _key(workspace, key_id)["KeyState"] == "Enabled"
@@ -89,13 +90,15 @@ def test_disabled_key_is_imported_proven_then_disabled(workspace: Workspace, tmp
 
 def test_reapply_is_idempotent_and_rerun_does_not_reimport(workspace: Workspace, tmp_path: Path):
     path, material = material_file(tmp_path / "keys")
-    workspace.write_vars(material_source=f"file://{path}")
+    workspace.write_generations(g1={"material_source": f"file://{path}"})
     workspace.apply()
     key_id = workspace.outputs()["key_id"]
 
     applied = workspace.apply()  # nothing to do
     assert "0 added, 0 changed, 0 destroyed" in applied.stdout
-    rerun = workspace.apply("-replace=module.imported_key.terraform_data.material_import")
+    rerun = workspace.apply(
+        '-replace=module.key.module.generation["g1"].terraform_data.material_import'
+    )
     assert "already holds this material" in rerun.stdout
     assert workspace.outputs()["key_id"] == key_id
     _seed_encrypt_test(workspace)
@@ -105,7 +108,7 @@ def test_reapply_is_idempotent_and_rerun_does_not_reimport(workspace: Workspace,
 
 def test_generated_material_is_escrowed_and_reused(workspace: Workspace, tmp_path: Path):
     escrow = tmp_path / "escrow"
-    workspace.write_vars(material_source=f"generate:demo?escrow=file://{escrow}")
+    workspace.write_generations(g1={"material_source": f"generate:demo?escrow=file://{escrow}"})
     workspace.apply()
     material = (escrow / "demo.key").read_bytes()
     assert len(material) == 32
@@ -123,8 +126,11 @@ def test_wrong_material_reference_fails_clearly_and_leaves_key_pending(
     from kms_import.material import secret_fingerprint
 
     missing = tmp_path / "keys" / "no-such-file.bin"
-    workspace.write_vars(
-        material_source=f"file://{missing}", material_fingerprint=secret_fingerprint(material)
+    workspace.write_generations(
+        g1={
+            "material_source": f"file://{missing}",
+            "material_fingerprint": secret_fingerprint(material),
+        }
     )
     failed = workspace.apply(check=False)
     assert failed.code != 0
@@ -137,8 +143,11 @@ def test_wrong_material_reference_fails_clearly_and_leaves_key_pending(
     assert _key(workspace, key_id)["KeyState"] == "PendingImport"
 
     # Pointing at the right material converges on the next apply.
-    workspace.write_vars(
-        material_source=f"file://{path}", material_fingerprint=secret_fingerprint(material)
+    workspace.write_generations(
+        g1={
+            "material_source": f"file://{path}",
+            "material_fingerprint": secret_fingerprint(material),
+        }
     )
     workspace.apply()
     assert _key(workspace, key_id)["KeyState"] == "Enabled"

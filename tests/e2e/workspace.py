@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,8 @@ class Workspace:
         root_copy.mkdir()
         for tf in root.glob("*.tf"):
             shutil.copy(tf, root_copy / tf.name)
-        if root == REPO:  # the repo root refers to ./modules
-            (root_copy / "modules").symlink_to(work / "modules")
+        # The repo root refers to ./modules, other roots to ../modules: both resolve.
+        (root_copy / "modules").symlink_to(work / "modules")
         watch = LeakWatch(tmp / "leakwatch")
         env = runner_env(stack, root_copy / ".tfdata", **watch.env())
         return cls(root_copy, stack, watch, TerraformRunner(root_copy, env))
@@ -57,10 +58,46 @@ class Workspace:
         clean = {k: v for k, v in variables.items() if v is not None}
         (self.dir / "terraform.tfvars.json").write_text(json.dumps(clean, indent=2))
 
+    def write_generations(self, active: str = "g1", **generations: dict[str, Any]) -> None:
+        """The root's tfvars: generations by name (None-valued options left out)."""
+        gens = {
+            name: {k: v for k, v in options.items() if v is not None}
+            for name, options in generations.items()
+        }
+        self.write_vars(generations=gens, active_generation=active)
+
     def tf(self, *args: str, check: bool = True) -> TfResult:
         result = self.runner.run(*args, check=check)
         self.watch.record_output(result.stdout, result.stderr)
         return result
+
+    def make(self, verb: str, check: bool = True, **variables: str) -> TfResult:
+        """Run a Makefile verb on this root copy, as a user would (`make -C root VERB`)."""
+        env = {k: v for k, v in self.runner.env.items() if k != "KMS_IMPORT_OFFLINE_DIR"}
+        argv = ["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(self.dir), verb]
+        argv += [f"{name}={value}" for name, value in variables.items()]
+        proc = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+        )
+        result = TfResult(proc.returncode, proc.stdout, proc.stderr)
+        self.watch.record_output(result.stdout, result.stderr)
+        if check and result.code != 0:
+            raise AssertionError(
+                f"make {verb} exited {result.code}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+            )
+        self.initialised = True
+        return result
+
+    def kms_import(self, *args: str) -> None:
+        """Run the helper with this workspace's environment (e.g. to write tfvars)."""
+        proc = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "kms-import"), *args],
+            env=self.runner.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
 
     def init(self) -> None:
         if not self.initialised:
@@ -90,7 +127,8 @@ class Workspace:
     def outputs(self) -> dict[str, Any]:
         return dict(self.runner.output())
 
-    def state_key_id(self, address: str = "module.imported_key.aws_kms_external_key.this") -> str:
+    def state_key_id(self, generation: str = "g1") -> str:
+        address = f'module.key.module.generation["{generation}"].aws_kms_external_key.this'
         return str(self.runner.resources()[address]["id"])
 
     def kms(self, region: str = "us-east-1") -> Any:

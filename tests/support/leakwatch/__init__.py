@@ -14,6 +14,7 @@ base64url and hex (both cases). Any hit fails the test with where and in which s
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,13 @@ class LeakWatch:
     root: Path
     outputs: list[str] = field(default_factory=list)
 
+    tmp: Path = field(init=False)
+
     def __post_init__(self) -> None:
-        for sub in ("procs", "tmp"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "procs").mkdir(parents=True, exist_ok=True)
+        # A short path: providers put unix sockets in TMPDIR, and a socket path longer than
+        # 107 bytes cannot be bound (the provider then dies before its handshake).
+        self.tmp = Path(tempfile.mkdtemp(prefix="leakwatch-"))
 
     @property
     def trace_log(self) -> Path:
@@ -40,7 +45,7 @@ class LeakWatch:
         return {
             "TF_LOG": "trace",
             "TF_LOG_PATH": str(self.trace_log),
-            "TMPDIR": str(self.root / "tmp"),
+            "TMPDIR": str(self.tmp),
             "LEAKWATCH_DIR": str(self.root / "procs"),
             "PYTHONPATH": str(CAPTURE_DIR),
         }
@@ -56,7 +61,7 @@ class LeakWatch:
         self, material: bytes, roots: Iterable[Path] = (), plans: Iterable[str] = ()
     ) -> list[Hit]:
         needles = spellings(material)
-        hits = scan_paths([*roots, self.trace_log, self.root / "tmp"], needles)
+        hits = scan_paths([*roots, self.trace_log, self.tmp], needles)
         for i, plan in enumerate(plans):
             hits += scan_bytes(f"saved plan #{i} as JSON", plan.encode(), needles)
         for i, text in enumerate(self.outputs):

@@ -9,6 +9,7 @@ State of a running stack lives in one folder (`.offline/` for users, a temp dir 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -157,17 +158,25 @@ class OfflineStack:
             path.unlink(missing_ok=True)
         return stopped
 
+    def control(self, method: str, path: str, body: dict[str, object] | None = None) -> object:
+        """Call the local AWS's control API (/_localaws/..., /moto-api/...); returns its JSON."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - our own loopback server
+            self.endpoint + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
+            text = resp.read()
+        return json.loads(text) if text.strip().startswith((b"{", b"[")) else None
+
     def reset(self) -> None:
         """Forget every resource, call record, fault and clock offset (tests' clean slate)."""
-        for path, method, body in (
-            ("/moto-api/reset", "POST", b""),
-            ("/_localaws/clock", "POST", b'{"reset": true}'),
-            ("/_localaws/faults", "POST", b"{}"),
-            ("/_localaws/calls", "DELETE", b""),
-        ):
-            request = urllib.request.Request(self.endpoint + path, data=body, method=method)  # noqa: S310
-            with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 - loopback
-                resp.read()
+        self.control("POST", "/moto-api/reset")
+        self.control("POST", "/_localaws/clock", {"reset": True})
+        self.control("POST", "/_localaws/faults", {})
+        self.control("DELETE", "/_localaws/calls")
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3, the AWS CLI and Terraform at this stack."""

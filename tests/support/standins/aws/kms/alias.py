@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ...plugin.codec import UNKNOWN
 from ...plugin.errors import ProviderError
 from ...plugin.resource import Plan, Resource, State
 from ...plugin.schema import STRING, Attribute, Block
@@ -33,7 +34,10 @@ def valid_alias_name(value: Any) -> str | None:
 
 
 def key_arn_or_id_equal(a: str | None, b: str | None) -> bool:
-    """KeyARNOrIDEqual: the same key named by id or by ARN."""
+    """KeyARNOrIDEqual: the same key named by id or by ARN (never for an unknown value:
+    SDKv2 does not call DiffSuppressFunc while the new value is unknown)."""
+    if a is UNKNOWN or b is UNKNOWN:
+        return False
     if a == b:
         return True
     if not a or not b:

@@ -1,0 +1,43 @@
+output "alias_name" {
+  description = "Name of the alias."
+  value       = aws_kms_alias.active.name
+}
+
+output "alias_arn" {
+  description = "ARN of the alias."
+  value       = aws_kms_alias.active.arn
+}
+
+output "active_generation" {
+  description = "The generation the alias points at."
+  value       = var.active_generation
+}
+
+output "active_key_id" {
+  description = "Id of the active generation's key."
+  value       = local.active.key_id
+}
+
+output "active_key_arn" {
+  description = "ARN of the active generation's key."
+  value       = local.active.key_arn
+}
+
+output "generations" {
+  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled."
+  value = {
+    for name, generation in module.generation : name => {
+      key_id               = generation.key_id
+      key_arn              = generation.key_arn
+      expiration_model     = generation.expiration_model
+      valid_to             = generation.valid_to
+      material_fingerprint = generation.material_fingerprint
+      enabled              = var.generations[name].enabled
+    }
+  }
+}
+
+output "key_arns" {
+  description = "Key ARN by generation name (what `make status` reads)."
+  value       = { for name, generation in module.generation : name => generation.key_arn }
+}
