@@ -30,6 +30,10 @@ _KEY_ARN = re.compile(
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_KEY_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
+    r"|alias/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[^:]*:[^:]*:(key|alias)/.+"
+)
 # AWS error text is short; anything longer (an HTML error page from a proxy) is cut.
 MAX_MESSAGE = 200
 
@@ -57,7 +61,23 @@ def is_key_arn(key_id: str) -> bool:
     return _KEY_ARN.fullmatch(key_id) is not None
 
 
+def check_key_id(key_id: str) -> None:
+    """Refuse what cannot name a key before asking AWS (which would only say NotFound)."""
+    if _KEY_ID.fullmatch(key_id):
+        return
+    if key_id.startswith("alias/"):
+        raise UsageError(
+            f"alias name {key_id!r} has characters KMS does not allow",
+            "use letters, digits, /, _ and - after alias/",
+        )
+    raise UsageError(
+        f"{key_id!r} is not a key id, key ARN, alias name or alias ARN",
+        "pass a key id (UUID), an ARN, or an alias written as alias/NAME",
+    )
+
+
 def kms_client(key_id: str, region: str | None = None) -> Any:
+    check_key_id(key_id)
     own = region_of(key_id)
     if region is not None and not _REGION.fullmatch(region):
         raise UsageError(
