@@ -450,3 +450,46 @@ def test_helper_flag_is_refused_clearly(helper_world: HelperWorld, case: HelperC
     assert elapsed < 20, f"took {elapsed:.1f} s: bad input must fail fast, not hang"
     assert helper_world.snapshot() == before
     assert_not_in(helper_world.material, result.stdout, result.stderr)
+
+
+# ---- Makefile variables -----------------------------------------------------------------
+# The lifecycle verbs check their variables before Terraform runs; `-o init` keeps make from
+# running `terraform init` on the repo root first (that is not what these cases are about).
+
+MAKE_CASES = [
+    ("disable-without-GEN", ["disable"], "set GEN="),
+    ("renew-without-VALID_TO", ["renew", "GEN=g1"], "set VALID_TO="),
+    ("delete-material-without-GEN", ["delete-material", "YES=1"], "set GEN="),
+    ("schedule-deletion-without-GEN", ["schedule-deletion", "DAYS=7"], "set GEN="),
+    ("schedule-deletion-DAYS-6", ["schedule-deletion", "GEN=g1", "DAYS=6"], "DAYS must be 7 to 30"),
+    ("schedule-deletion-DAYS-31", ["schedule-deletion", "GEN=g1", "DAYS=31"], "got '31'"),
+    ("schedule-deletion-DAYS-word", ["schedule-deletion", "GEN=g1", "DAYS=week"], "got 'week'"),
+    ("cancel-deletion-without-SOURCE", ["cancel-deletion", "KEY=1234"], "SOURCE="),
+]
+
+
+@pytest.mark.parametrize(
+    ("verb", "fragment"), [c[1:] for c in MAKE_CASES], ids=[c[0] for c in MAKE_CASES]
+)
+def test_make_variable_is_refused_clearly(
+    helper_world: HelperWorld, tmp_path: Path, verb: list[str], fragment: str
+) -> None:
+    before = helper_world.snapshot()
+    offline_dir = tmp_path / "offline"
+    offline_dir.mkdir()
+    env = helper_env(helper_world.stack, KMS_IMPORT_OFFLINE_DIR=str(offline_dir))
+    result = subprocess.run(
+        ["make", "-s", "-o", "init", "-o", str(REPO / ".venv" / ".installed"), *verb],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [x for x in result.stderr.splitlines() if x.strip() and not x.startswith("make: ***")]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{verb[0]}: ") and fragment in lines[0], lines[0]
+    assert helper_world.snapshot() == before
+    assert list(offline_dir.iterdir()) == []  # no tfvars written, no state touched
