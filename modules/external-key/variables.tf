@@ -77,7 +77,8 @@ variable "valid_to" {
   default     = null
 
   validation {
-    condition     = var.valid_to == null || can(regex("^\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?([Zz]|[+-]\\d\\d:\\d\\d)$", coalesce(var.valid_to, "-")))
+    # timeadd parses the date too, so 2031-02-30 is refused here rather than in the locals.
+    condition     = var.valid_to == null || can(timeadd(format("%sT%sZ", regex("^(\\d{4}-\\d\\d-\\d\\d)[Tt](\\d\\d:\\d\\d:\\d\\d)(?:\\.\\d+)?(?:[Zz]|[+-]\\d\\d:\\d\\d)$", coalesce(var.valid_to, "-"))...), "0s"))
     error_message = "valid_to must be an RFC 3339 timestamp with a zone, like 2031-06-17T20:00:00Z."
   }
 

@@ -102,21 +102,8 @@ TF_CASES = [
     TfCase("policy-not-json", "policy", "allow everything", 0),
     TfCase("helper-command-blank", "helper_command", "   ", 0),
     TfCase("description-too-long", "description", "d" * 8193, 0),
-    # Matches the RFC 3339 pattern but is no date: today it passes validation and fails
-    # later inside the module's locals (timeadd) with a function-call error; the fix for
-    # modules/external-key/variables.tf is in issue 11's note.
-    TfCase(
-        "valid-to-impossible-date",
-        "valid_to",
-        "2031-02-30T00:00:00Z",
-        0,
-        marks=(
-            pytest.mark.xfail(
-                strict=True,
-                reason="module validation lets 2031-02-30 through; timeadd fails later",
-            ),
-        ),
-    ),
+    # Matches the RFC 3339 pattern but is no date: refused by the validation itself.
+    TfCase("valid-to-impossible-date", "valid_to", "2031-02-30T00:00:00Z", 0),
 ]
 
 

@@ -82,12 +82,6 @@ def test_slow_kms(clean_stack: OfflineStack, tmp_path: Path):
     _assert_converged(ws, material)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the aws provider stand-in does not retry its read right after CreateKey "
-    "(the real provider retries a new resource's NotFound); the helper itself waits, see "
-    "test_helper_waits_for_a_new_key_named_by_arn",
-)
 def test_new_key_not_found_for_a_while(clean_stack: OfflineStack, tmp_path: Path):
     """NotFoundException for 4 s after CreateKey (KMS's eventual consistency)."""
     ws, material = _workspace(tmp_path, clean_stack)

@@ -33,6 +33,7 @@ from .keys import (
     valid_to_text,
 )
 from .waiters import (
+    retry_when_not_found,
     wait_key_deleted,
     wait_key_material_imported,
     wait_key_policy_propagated,
@@ -151,7 +152,13 @@ class ExternalKey(Resource):
     def _read(self, meta: AWSClient, state: State, new: bool) -> State | None:
         kms = meta.kms(region_of(meta, state))
         try:
-            key = find_key(kms, state["id"])
+            # A new key may read NotFound for a while (eventual consistency): the real
+            # provider's findKey retries then, and only then.
+            key = (
+                retry_when_not_found(lambda: find_key(kms, state["id"]))
+                if new
+                else find_key(kms, state["id"])
+            )
         except NotFound:
             if new:
                 raise ProviderError(f"reading {TYPE_NAME} ({state['id']}): not found") from None

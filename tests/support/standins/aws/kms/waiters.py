@@ -25,13 +25,15 @@ def _until(what: str, check: Callable[[], bool], timeout: float = PROPAGATION_TI
 
 
 def retry_when_not_found(call: Callable[[], Any], timeout: float = PROPAGATION_TIMEOUT_S) -> Any:
-    """tfresource.RetryWhenAWSErrCodeEquals(..., NotFoundException): a fresh key may 404."""
+    """tfresource.RetryWhenAWSErrCodeEquals(..., NotFoundException): a fresh key may 404.
+    Also retries the finders' NotFound, as findKey(..., isNewResource) does."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             return call()
-        except ClientError as exc:
-            if not not_found(exc) or time.monotonic() > deadline:
+        except (ClientError, NotFound) as exc:
+            missing = isinstance(exc, NotFound) or not_found(exc)
+            if not missing or time.monotonic() > deadline:
                 raise
             time.sleep(_POLL_S)
 
