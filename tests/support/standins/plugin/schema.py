@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
+from .tfplugin6 import pb
 
 STRING: Any = "string"
 NUMBER: Any = "number"

@@ -1,4 +1,4 @@
-"""tfplugin6 RPCs over SDKv2-shaped resources, served with pyvider-rpcplugin.
+"""tfplugin6 RPCs over SDKv2-shaped resources, served by goplugin.py over pyvider's protocol stubs.
 
 SDKv2 semantics mirrored here (helper/schema/grpc_provider.go):
 - Plan: Default fills a null config value; on create, Computed attributes without a config
@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from attrs import define
-from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
 
 from .codec import UNKNOWN, decode, encode, is_known
 from .errors import ProviderError
 from .resource import DataSource, Plan, Resource, State
 from .schema import Block
+from .tfplugin6 import pb
 
 Configure = Callable[[State], Any]
-# go-plugin's fixed, public handshake value for Terraform providers.
-_MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 
 
 @define
@@ -249,56 +244,10 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
 
 def serve(spec: ProviderSpec) -> None:
     """Serve `spec` to Terraform (the launcher's entry point). Blocks until core stops us."""
-    # A terminal Ctrl-C reaches every process in the group; like go-plugin providers we let
-    # core decide (it calls StopProvider and then ends us).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("PROVIDE_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("PYVIDER_LOG_LEVEL", "WARNING")
-    if not os.environ.get("TF_PLUGIN_MAGIC_COOKIE"):
-        sys.exit("This is a Terraform provider plugin (test stand-in): Terraform starts it.")
-    asyncio.run(_serve(spec))
-
-
-async def _serve(spec: ProviderSpec) -> None:
-    # Only the generated stubs and the rpcplugin server: pyvider's own handler module pulls in
-    # every framework handler (~0.4 s more per provider start, and core starts us 3x a plan).
-    from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
-    from pyvider.rpcplugin import RPCPluginProtocol, RPCPluginServer
-
-    class Protocol(RPCPluginProtocol):  # type: ignore[misc]
-        async def get_grpc_descriptors(self) -> tuple[Any, str]:
-            return pb.DESCRIPTOR, "tfplugin6.Provider"
-
-        async def add_to_server(self, server: Any, handler: Any) -> None:
-            pb_grpc.add_ProviderServicer_to_server(handler, server)
-
-        def get_method_type(self, method_name: str) -> str:
-            return "unary_unary"
+    from .goplugin import serve as serve_go_plugin
+    from .tfplugin6 import pb_grpc
 
     class Handler(Servicer, pb_grpc.ProviderServicer):  # type: ignore[misc]
         pass
 
-    config = {
-        "PLUGIN_MAGIC_COOKIE_KEY": "TF_PLUGIN_MAGIC_COOKIE",
-        "PLUGIN_MAGIC_COOKIE_VALUE": _MAGIC_COOKIE,
-        "PLUGIN_TIMEOUT_GRACEFUL_SHUTDOWN": 1,
-    }
-    _exit_promptly_on_shutdown()
-    server: Any = RPCPluginServer(protocol=Protocol(), handler=Handler(spec), config=config)
-    await server.serve()
-
-
-def _exit_promptly_on_shutdown() -> None:
-    """Exit as soon as go-plugin's Shutdown RPC is answered.
-
-    pyvider-rpcplugin answers Shutdown, then SIGTERMs itself into a graceful server stop that
-    takes ~0.4 s; core waits for that on every provider start (three per plan). Nothing is
-    pending once core says Shutdown (every RPC has returned), so we exit right away.
-    """
-    from pyvider.rpcplugin.protocol import service
-
-    async def _delayed_shutdown(self: Any) -> None:
-        await asyncio.sleep(0.05)  # let the RPC response leave
-        os._exit(0)
-
-    service.GRPCControllerService._delayed_shutdown = _delayed_shutdown  # type: ignore[method-assign]
+    serve_go_plugin(lambda server: pb_grpc.add_ProviderServicer_to_server(Handler(spec), server))
