@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 GUARD_HOOK = Path(__file__).parent / "hsmguard"
 # The HSM key's label: ' and $ reach /bin/sh in local-exec's command; ; is %-encoded.
-HSM_LABEL = "e2e 'quoted' $HOME;key"
+HSM_LABEL = "e2e 'quoted' $HOME;key-{}"
 PLAINTEXT = b"sensitive data\n"
 IMPORT_STEP = 'module.key.module.generation["{}"].terraform_data.material_import'
 
@@ -63,7 +63,7 @@ def _stored_sources(ws: Workspace, materials: dict[str, bytes]) -> dict[str, str
     }
 
 
-def _hsm_opens(softhsm: Any, blob: bytes) -> bytes:
+def _hsm_opens(softhsm: Any, label: str, blob: bytes) -> bytes:
     """Decrypt a KMS ciphertext inside the token with its own key object (AES-GCM).
 
     The local AWS seals blobs with AES-256-GCM directly under the imported material (real
@@ -75,7 +75,7 @@ def _hsm_opens(softhsm: Any, blob: bytes) -> bytes:
 
     iv, aad, body = gcm_parts(blob, None)
     with softhsm.session() as session:
-        key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=HSM_LABEL)
+        key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=label)
         with pytest.raises(AttributeSensitive):
             key[Attribute.VALUE]  # nobody, the helper included, can read it from the token
         gcm = GCMParams(iv, aad)
@@ -98,8 +98,9 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     ws = workspace
     materials = {name: os.urandom(32) for name in ("sm-binary", "sm-string", "ssm", "hsm")}
     sources = _stored_sources(ws, materials)
-    softhsm.add_key(HSM_LABEL, materials["hsm"], DECRYPT=True)
-    sources["hsm"] = softhsm.uri(HSM_LABEL, object_safe="'$")
+    label = HSM_LABEL.format(os.urandom(4).hex())  # the token lives for the whole session
+    softhsm.add_key(label, materials["hsm"], DECRYPT=True)
+    sources["hsm"] = softhsm.uri(label, object_safe="'$")
     assert all(c in sources["hsm"] for c in ";?&'$")
     guard = tmp_path / "hsmguard"
     guard.mkdir()
@@ -124,7 +125,7 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     assert out["key_arn"] == arns["hsm"]
     # The token wrapped the key (once, as asked); the helper never read its value.
     assert [p.name.rsplit("-", 1)[0] for p in guard.iterdir()] == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"]
-    assert _hsm_opens(softhsm, blobs["hsm"]) == PLAINTEXT
+    assert _hsm_opens(softhsm, label, blobs["hsm"]) == PLAINTEXT
     # Through local-exec's /bin/sh the URI arrives intact, and so does SOFTHSM2_CONF.
     helpers = _helper_runs(ws)
     imports = [argv for argv, _ in helpers if argv[1] == "import"]
