@@ -145,8 +145,10 @@ renew: init ## set VALID_TO= on GEN (default: active) and re-import the same mat
 	@test -n "$(VALID_TO)" || { echo "renew: set VALID_TO=<RFC 3339, <= 365 days ahead>" >&2; exit 2; }
 	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen valid_to "$(VALID_TO)" && $(APPLY)
 
-reimport: init ## re-import GEN's material (after delete-material or expiry); old ciphertexts decrypt again
-	@gen=$${GEN:-$(ACTIVE)} && $(APPLY) -replace="$(IMPORT_STEP)"
+reimport: init ## re-import GEN's material (after delete-material or expiry; GEN="g1 g2" for several, one apply); old ciphertexts decrypt again
+	@gens="$${GEN:-$(ACTIVE)}" && replace=() && \
+	  for gen in $$gens; do replace+=("-replace=$(IMPORT_STEP)"); done && \
+	  $(APPLY) "$${replace[@]}"
 
 delete-material: init ## DeleteImportedKeyMaterial on GEN= (data unreadable until reimport; YES=1 skips the prompt)
 	@test -n "$(GEN)" || { echo "delete-material: set GEN=<generation>" >&2; exit 2; }

@@ -1,3 +1,4 @@
-"""Suite-wide fixtures live in tests/support/offline/fixtures.py (offline_stack, tf)."""
+"""Suite-wide fixtures: tests/support/offline/fixtures.py (offline_stack, tf) and
+tests/support/softhsm.py (softhsm, a SoftHSM2 token)."""
 
-pytest_plugins = ["offline.fixtures"]
+pytest_plugins = ["offline.fixtures", "softhsm"]

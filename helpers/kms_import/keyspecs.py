@@ -93,6 +93,16 @@ def check_material(spec: KeySpec, material: Material) -> None:
     _check_private_key(spec, material)
 
 
+def checked(spec: KeySpec, material: Material) -> Material:
+    """check_material, zeroing the material when it is refused; returns it for chaining."""
+    try:
+        check_material(spec, material)
+    except BaseException:
+        material.zero()
+        raise
+    return material
+
+
 def public_key_fingerprint(spki_der: bytes) -> str:
     return "sha256-spki:" + hashlib.sha256(spki_der).hexdigest()
 

@@ -132,9 +132,13 @@ class Workspace:
         return str(self.runner.resources()[address]["id"])
 
     def kms(self, region: str = "us-east-1") -> Any:
+        return self.client("kms", region)
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        """A boto3 client on the local AWS (e.g. to put secrets a root's sources name)."""
         env = self.stack.env()
         return boto3.client(
-            "kms",
+            service,
             region_name=region,
             endpoint_url=env["AWS_ENDPOINT_URL"],
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],

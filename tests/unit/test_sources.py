@@ -165,3 +165,27 @@ def test_private_key_of_the_wrong_size_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "k.der", der)
     with pytest.raises(MaterialError, match="RSA-3072"):
         open_source(f"file://{path}?format=der").read(key_spec("RSA_3072"))
+
+
+def test_readme_tfvars_example_has_one_valid_reference_per_source() -> None:
+    """README's `### Sources in terraform.tfvars` block: real tfvars, every scheme, each parses."""
+    import re
+
+    from kms_import import tfvars
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Sources in terraform.tfvars", 1)[1]
+    block = re.search(r"```hcl\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    doc = tfvars.load_text(block.group(1), Path("README.md"))  # as the Makefile verbs read it
+    generations = doc.values["generations"]
+    assert doc.active in generations
+    root = (Path(__file__).parents[2] / "variables.tf").read_text()
+    schemes = set()
+    for options in generations.values():
+        assert set(options) <= set(re.findall(r"^\s+(\w+)\s+= ", root, re.MULTILINE))
+        source = open_source(options["material_source"])  # parses only: no file, AWS or HSM
+        schemes.add(source.SCHEME)
+        if source.SCHEME == "pkcs11":  # SoftHSM2 cannot wrap with the default algorithm
+            assert options["wrapping_algorithm"] in ("RSAES_OAEP_SHA_1", "RSA_AES_KEY_WRAP_SHA_1")
+    assert schemes == set(registry())

@@ -1,5 +1,9 @@
 """Shared by the sources that keep material in an AWS store (Secrets Manager, SSM).
 
+`StoredSource` is their one shape: parse `scheme:<name or ARN>?format=...&region=...`, fetch
+the value with one AWS call (the subclass's `fetch`), decode it by format, check it, and say
+every refusal AWS gives as one line (the subclass's `REFUSALS` table).
+
 Stored values are bytes (a binary secret) or text (a string secret, an SSM parameter). Bytes
 default to raw; text never has a default encoding, because one text can decode under two
 encodings to two different materials (64 hex digits are also valid base64), so the reference
@@ -8,15 +12,89 @@ must say which one it is.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
 
 from .. import aws
 from ..errors import AwsError, SourceError
 from ..formats import FORMATS, decode
-from ..keyspecs import KeySpec, check_material
+from ..keyspecs import KeySpec, checked
 from ..material import Material
+from . import SourceRef
 
 TEXT_FORMATS = ("base64", "hex", "pem")
+
+# AWS error code -> (message, hint), str.format templates over the fields `action` (the AWS
+# call), `name` (what the reference names), `region` and `detail` (AWS's own message).
+Refusals = Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class StoredSource:
+    """A material source that is one value in an AWS store; subclasses are the sources."""
+
+    SCHEME: ClassVar[str]
+    EXAMPLE: ClassVar[str]
+    SUMMARY: ClassVar[str]
+    SERVICE: ClassVar[str]  # the boto3 service name
+    NOUN: ClassVar[str]  # what the store calls one value ("secret", "parameter")
+    FORM: ClassVar[str]  # how a reference is written, for "names no ..."
+    PARAMS: ClassVar[tuple[str, ...]]  # the ?parameters it knows
+    REFUSALS: ClassVar[Refusals]
+
+    name: str
+    format: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_uri(cls, ref: SourceRef) -> Self:
+        check_params(ref.params, cls.PARAMS, ref.uri)
+        if not ref.path:
+            raise SourceError(
+                f"{cls.SCHEME} source {ref.uri!r} names no {cls.NOUN}", f"write it as {cls.FORM}"
+            )
+        fmt = ref.params.get("format")
+        cls.check_format(fmt, ref.uri)
+        region = ref.params.get("region") or region_of_arn(ref.path)
+        return cls(ref.path, fmt, region, **cls.options(ref))
+
+    @classmethod
+    def check_format(cls, fmt: str | None, uri: str) -> None:
+        check_format(fmt, uri)
+
+    @classmethod
+    def options(cls, ref: SourceRef) -> dict[str, Any]:
+        """The subclass's own fields, from the reference."""
+        return {}
+
+    def read(self, spec: KeySpec) -> Material:
+        store = client(self.SERVICE, self.region)
+        value = self.fetch(store)
+        return material_from_value(value, self.format, f"{self.NOUN} {self.name}", spec)
+
+    def fetch(self, store: Any) -> bytes | str:
+        """The stored value, from one call on `store` (a boto3 client); refusals raised."""
+        raise NotImplementedError
+
+    def refusal(self, exc: BaseException, action: str, store: Any, name: str = "") -> Exception:
+        return refusal(exc, self.REFUSALS, action, name or self.name, store.meta.region_name)
+
+
+def refusal(
+    exc: BaseException, refusals: Refusals, action: str, name: str, region: str = ""
+) -> Exception:
+    """AWS's refusal as one line: from the table when it has the code, else aws.translate."""
+    code = aws.error_code(exc)
+    if code not in refusals:
+        return translate(exc, f"{action} {name}")
+    detail = error_message(exc) or code
+    return explain(refusals, code, action=action, name=name, region=region, detail=detail)
+
+
+def explain(refusals: Refusals, code: str, **fields: str) -> SourceError:
+    message, hint = refusals[code]
+    return SourceError(message.format(**fields), hint.format(**fields))
 
 
 def check_format(fmt: str | None, uri: str) -> None:
@@ -53,13 +131,7 @@ def material_from_value(
         data = bytearray(value.encode("utf-8"))
     else:
         data = bytearray(value)
-    material = Material(decode(data, fmt or "raw", description), description)
-    try:
-        check_material(spec, material)
-    except BaseException:
-        material.zero()
-        raise
-    return material
+    return checked(spec, Material(decode(data, fmt or "raw", description), description))
 
 
 def region_of_arn(name: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from ..errors import SourceError
 from ..formats import FORMATS, decode
-from ..keyspecs import KeySpec, check_material
+from ..keyspecs import KeySpec, checked
 from ..material import Material
 from ..securefile import read_private_file
 from . import SourceRef
@@ -46,13 +46,7 @@ class FileSource:
     def read(self, spec: KeySpec) -> Material:
         description = f"material file {self.path}"
         raw = read_private_file(self.path, "material file")
-        material = Material(decode(raw, self.format, description), description)
-        try:
-            check_material(spec, material)
-        except BaseException:
-            material.zero()
-            raise
-        return material
+        return checked(spec, Material(decode(raw, self.format, description), description))
 
 
 SOURCE = FileSource

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from ..errors import SourceError
-from ..keyspecs import KeySpec, check_material
+from ..keyspecs import KeySpec, checked
 from ..material import Material
 from ..securefile import ensure_private_dir, read_private_file, write_new_private_file
 from . import SourceRef, parse_ref
@@ -60,13 +60,7 @@ class FileEscrow:
             finally:
                 for i in range(len(new)):
                     new[i] = 0
-        material = Material(read_private_file(path, "escrow file"), self.where(name))
-        try:
-            check_material(spec, material)
-        except BaseException:
-            material.zero()
-            raise
-        return material
+        return checked(spec, Material(read_private_file(path, "escrow file"), self.where(name)))
 
 
 @dataclass(frozen=True)

@@ -22,61 +22,67 @@ from ..keyspecs import KeySpec
 from ..material import Material
 from . import SourceRef, parse_ref
 from ._stored import (
-    check_format,
+    Refusals,
+    StoredSource,
     check_params,
     client,
-    error_message,
+    explain,
     material_from_value,
-    region_of_arn,
-    translate,
+    refusal,
     zero,
 )
 
-_PARAMS = ("format", "version-stage", "version-id", "region")
+_REFUSALS: Refusals = {
+    "ResourceNotFoundException": (
+        "secret {name!r} (or the version asked for) does not exist in {region}",
+        "check the secret name or ARN, version-stage/version-id and ?region=",
+    ),
+    "AccessDeniedException": (
+        "{action} on secret {name!r} was denied",
+        "grant this principal secretsmanager:GetSecretValue/CreateSecret on it and "
+        "kms:Decrypt/GenerateDataKey on its KMS key",
+    ),
+    "DecryptionFailure": (
+        "Secrets Manager cannot decrypt secret {name!r}",
+        "grant this principal kms:Decrypt on the secret's KMS key",
+    ),
+    "InvalidRequestException": (
+        "{action} on secret {name!r} was refused: {detail}",
+        "if it is scheduled for deletion, restore it with "
+        "`aws secretsmanager restore-secret --secret-id ...`",
+    ),
+}
 
 
 @dataclass(frozen=True)
-class SecretsManagerSource:
+class SecretsManagerSource(StoredSource):
     SCHEME: ClassVar[str] = "secretsmanager"
     EXAMPLE: ClassVar[str] = "secretsmanager:prod/kms/material?format=base64"
     SUMMARY: ClassVar[str] = (
         "an AWS Secrets Manager secret: binary (raw) or string (format=base64|hex|pem)"
     )
+    SERVICE: ClassVar[str] = "secretsmanager"
+    NOUN: ClassVar[str] = "secret"
+    FORM: ClassVar[str] = "secretsmanager:<secret name or ARN>"
+    PARAMS: ClassVar[tuple[str, ...]] = ("format", "version-stage", "version-id", "region")
+    REFUSALS: ClassVar[Refusals] = _REFUSALS
 
-    secret_id: str
-    format: str | None = None
     version_stage: str | None = None
     version_id: str | None = None
-    region: str | None = None
 
     @classmethod
-    def from_uri(cls, ref: SourceRef) -> SecretsManagerSource:
-        check_params(ref.params, _PARAMS, ref.uri)
-        if not ref.path:
-            raise SourceError(
-                f"secretsmanager source {ref.uri!r} names no secret",
-                "write it as secretsmanager:<secret name or ARN>",
-            )
-        fmt = ref.params.get("format")
-        check_format(fmt, ref.uri)
-        return cls(
-            ref.path,
-            fmt,
-            ref.params.get("version-stage") or None,
-            ref.params.get("version-id") or None,
-            ref.params.get("region") or region_of_arn(ref.path),
-        )
+    def options(cls, ref: SourceRef) -> dict[str, Any]:
+        return {
+            "version_stage": ref.params.get("version-stage") or None,
+            "version_id": ref.params.get("version-id") or None,
+        }
 
-    def read(self, spec: KeySpec) -> Material:
-        sm = client("secretsmanager", self.region)
-        value = get_secret(sm, self.secret_id, self.version_stage, self.version_id)
+    def fetch(self, store: Any) -> bytes | str:
+        value = get_secret(store, self.name, self.version_stage, self.version_id)
         if value is None:
-            raise SourceError(
-                f"secret {self.secret_id!r} (or the version asked for) does not exist in "
-                f"{sm.meta.region_name}",
-                "check the secret name or ARN, version-stage/version-id and ?region=",
-            )
-        return material_from_value(value, self.format, f"secret {self.secret_id}", spec)
+            region = store.meta.region_name
+            raise explain(_REFUSALS, "ResourceNotFoundException", name=self.name, region=region)
+        return value
 
 
 def get_secret(
@@ -93,7 +99,7 @@ def get_secret(
     except Exception as exc:
         if aws.error_code(exc) == "ResourceNotFoundException":
             return None
-        raise _error(exc, "GetSecretValue", secret_id) from None
+        raise refusal(exc, _REFUSALS, "GetSecretValue", secret_id) from None
     value: bytes | str | None = response.get("SecretBinary")
     if value is None:
         value = response.get("SecretString")
@@ -101,29 +107,6 @@ def get_secret(
     if value is None:
         raise SourceError(f"secret {secret_id!r} has no value", "put the material into it")
     return value
-
-
-def _error(exc: BaseException, what: str, secret_id: str) -> Exception:
-    code = aws.error_code(exc)
-    detail = error_message(exc)
-    if code == "AccessDeniedException":
-        return SourceError(
-            f"{what} on secret {secret_id!r} was denied",
-            "grant this principal secretsmanager:GetSecretValue/CreateSecret on it and "
-            "kms:Decrypt/GenerateDataKey on its KMS key",
-        )
-    if code == "DecryptionFailure":
-        return SourceError(
-            f"Secrets Manager cannot decrypt secret {secret_id!r}",
-            "grant this principal kms:Decrypt on the secret's KMS key",
-        )
-    if code == "InvalidRequestException":
-        return SourceError(
-            f"{what} on secret {secret_id!r} was refused: {detail or code}",
-            "if it is scheduled for deletion, restore it with "
-            "`aws secretsmanager restore-secret --secret-id ...`",
-        )
-    return translate(exc, f"{what} {secret_id}")
 
 
 @dataclass(frozen=True)
@@ -186,7 +169,7 @@ class SecretsManagerEscrow:
             sm.create_secret(SecretBinary=bytes(new), **args)
         except Exception as exc:
             if aws.error_code(exc) != "ResourceExistsException":  # a racing writer won
-                raise _error(exc, "CreateSecret", self.secret_name(name)) from None
+                raise refusal(exc, _REFUSALS, "CreateSecret", self.secret_name(name)) from None
         finally:
             zero(new)
 

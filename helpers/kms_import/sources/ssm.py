@@ -12,93 +12,70 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .. import aws
 from ..errors import SourceError
-from ..keyspecs import KeySpec
-from ..material import Material
 from . import SourceRef
-from ._stored import (
-    TEXT_FORMATS,
-    check_params,
-    client,
-    error_message,
-    material_from_value,
-    region_of_arn,
-    translate,
-)
+from ._stored import TEXT_FORMATS, Refusals, StoredSource
 
-_PARAMS = ("format", "version", "label", "region")
+_NOT_FOUND = (
+    "parameter {name!r} does not exist in {region}",
+    "check the parameter name, version/label and ?region=",
+)
 
 
 @dataclass(frozen=True)
-class SsmSource:
+class SsmSource(StoredSource):
     SCHEME: ClassVar[str] = "ssm"
     EXAMPLE: ClassVar[str] = "ssm:/prod/kms/material?format=base64"
     SUMMARY: ClassVar[str] = (
         "an SSM Parameter Store SecureString holding encoded material (format=base64|hex|pem)"
     )
+    SERVICE: ClassVar[str] = "ssm"
+    NOUN: ClassVar[str] = "parameter"
+    FORM: ClassVar[str] = "ssm:/path/to/parameter?format=base64"
+    PARAMS: ClassVar[tuple[str, ...]] = ("format", "version", "label", "region")
+    REFUSALS: ClassVar[Refusals] = {
+        "ParameterNotFound": _NOT_FOUND,
+        "ParameterVersionNotFound": _NOT_FOUND,
+        "AccessDeniedException": (
+            "reading parameter {name!r} was denied",
+            "grant this principal ssm:GetParameter on it and kms:Decrypt on its KMS key",
+        ),
+        "InvalidKeyId": (
+            "SSM cannot decrypt parameter {name!r}: {detail}",
+            "grant this principal kms:Decrypt on the parameter's KMS key",
+        ),
+    }
 
-    name: str
-    format: str
     selector: str = ""  # ":<version>" or ":<label>", appended to the name
-    region: str | None = None
 
     @classmethod
-    def from_uri(cls, ref: SourceRef) -> SsmSource:
-        check_params(ref.params, _PARAMS, ref.uri)
-        if not ref.path:
-            raise SourceError(
-                f"ssm source {ref.uri!r} names no parameter",
-                "write it as ssm:/path/to/parameter?format=base64",
-            )
-        fmt = ref.params.get("format")
+    def check_format(cls, fmt: str | None, uri: str) -> None:
         if fmt not in TEXT_FORMATS:
             raise SourceError(
-                f"ssm source {ref.uri!r} needs ?format= one of {', '.join(TEXT_FORMATS)}"
+                f"ssm source {uri!r} needs ?format= one of {', '.join(TEXT_FORMATS)}"
                 + (f" (not {fmt!r})" if fmt else ""),
                 "parameters hold text: name the encoding of the material in it",
             )
-        region = ref.params.get("region") or region_of_arn(ref.path)
-        return cls(ref.path, fmt, _selector(ref), region)
 
-    def read(self, spec: KeySpec) -> Material:
-        ssm = client("ssm", self.region)
-        parameter = self._get(ssm)
-        value = parameter.get("Value", "")
+    @classmethod
+    def options(cls, ref: SourceRef) -> dict[str, Any]:
+        return {"selector": _selector(ref)}
+
+    def fetch(self, store: Any) -> str:
+        name = self.name + self.selector
+        try:
+            response = store.get_parameter(Name=name, WithDecryption=True)
+        except Exception as exc:
+            raise self.refusal(exc, "GetParameter", store, name) from None
+        parameter: dict[str, Any] = response["Parameter"]
         if parameter.get("Type") != "SecureString":
             raise SourceError(
                 f"parameter {self.name!r} is a {parameter.get('Type')}, not a SecureString",
                 "store key material only as a SecureString, then treat this copy as exposed",
             )
+        value = str(parameter.get("Value", ""))
         parameter.clear()
-        return material_from_value(value, self.format, f"parameter {self.name}", spec)
-
-    def _get(self, ssm: Any) -> dict[str, Any]:
-        try:
-            response = ssm.get_parameter(Name=self.name + self.selector, WithDecryption=True)
-        except Exception as exc:
-            raise self._error(exc, ssm.meta.region_name) from None
-        parameter: dict[str, Any] = response["Parameter"]
-        return parameter
-
-    def _error(self, exc: BaseException, region: str) -> Exception:
-        code = aws.error_code(exc)
-        if code in ("ParameterNotFound", "ParameterVersionNotFound"):
-            return SourceError(
-                f"parameter {self.name + self.selector!r} does not exist in {region}",
-                "check the parameter name, version/label and ?region=",
-            )
-        if code == "AccessDeniedException":
-            return SourceError(
-                f"reading parameter {self.name!r} was denied",
-                "grant this principal ssm:GetParameter on it and kms:Decrypt on its KMS key",
-            )
-        if code == "InvalidKeyId":
-            return SourceError(
-                f"SSM cannot decrypt parameter {self.name!r}: {error_message(exc) or code}",
-                "grant this principal kms:Decrypt on the parameter's KMS key",
-            )
-        return translate(exc, f"GetParameter {self.name}")
+        return value
 
 
 def _selector(ref: SourceRef) -> str:

@@ -70,13 +70,20 @@ def material_id_of(blob: bytes) -> str | None:
     return parsed[1] if parsed else None
 
 
-def open_blob(material: bytes, blob: bytes, context: dict[str, str] | None) -> bytes:
+def gcm_parts(blob: bytes, context: dict[str, str] | None) -> tuple[bytes, bytes, bytes]:
+    """(IV, associated data, ciphertext+tag): what AES-256-GCM under the material opens. Tests
+    use it to open a blob with the key elsewhere (e.g. inside an HSM that holds it)."""
     parsed = _parse(blob)
     if parsed is None:
         raise InvalidCiphertextException()
     key_id, material_id, start = parsed
     iv, body = blob[start : start + _IV_BYTES], blob[start + _IV_BYTES :]
+    return iv, _aad(key_id, material_id, context), body
+
+
+def open_blob(material: bytes, blob: bytes, context: dict[str, str] | None) -> bytes:
+    iv, aad, body = gcm_parts(blob, context)
     try:
-        return AESGCM(material).decrypt(iv, body, _aad(key_id, material_id, context))
+        return AESGCM(material).decrypt(iv, body, aad)
     except InvalidTag as exc:
         raise InvalidCiphertextException() from exc

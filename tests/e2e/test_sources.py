@@ -1,0 +1,167 @@
+"""Every stored material source through real Terraform: Secrets Manager, SSM and PKCS#11.
+
+One root copy holds one generation per source and is applied once: the four keys are imported,
+their material deleted, and one `make reimport` re-imports all four from their sources. The
+PKCS#11 key is a sensitive SoftHSM2 key object, wrapped for KMS by the token itself; its URI
+carries ; ? & and also ' and $ so the module's shell quoting is exercised, and SOFTHSM2_CONF
+reaches the helper only through Terraform's environment. Both tests end with the leak scan.
+(file and generate are covered in test_seed_workflow.py.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from kms_import.material import secret_fingerprint
+from localaws.kms.ciphertext import gcm_parts
+
+from .workspace import Workspace
+
+pytestmark = pytest.mark.e2e
+
+GUARD_HOOK = Path(__file__).parent / "hsmguard"
+# The HSM key's label: ' and $ reach /bin/sh in local-exec's command; ; is %-encoded.
+HSM_LABEL = "e2e 'quoted' $HOME;key-{}"
+PLAINTEXT = b"sensitive data\n"
+IMPORT_STEP = 'module.key.module.generation["{}"].terraform_data.material_import'
+
+
+def _hcl(value: Any) -> str:
+    """A tfvars value: JSON strings, numbers and bools are HCL too (no ${ in these)."""
+    if isinstance(value, dict):
+        body = "".join(f"    {k} = {_hcl(v)}\n" for k, v in value.items())
+        return "{\n" + body + "  }"
+    return json.dumps(value)
+
+
+def _write_tfvars(ws: Workspace, active: str, generations: dict[str, dict[str, Any]]) -> None:
+    """terraform.tfvars in HCL, as the README's per-source examples write it."""
+    gens = "".join(f"  {name} = {_hcl(options)}\n" for name, options in generations.items())
+    text = f"active_generation = {_hcl(active)}\n\ngenerations = {{\n{gens}}}\n"
+    (ws.dir / "terraform.tfvars").write_text(text)
+
+
+def _stored_sources(ws: Workspace, materials: dict[str, bytes]) -> dict[str, str]:
+    """Put three materials into the local AWS; their references by generation name."""
+    sm = ws.client("secretsmanager")
+    sm.create_secret(Name="kms/e2e/binary", SecretBinary=materials["sm-binary"])
+    text = base64.b64encode(materials["sm-string"]).decode()
+    arn = sm.create_secret(Name="kms/e2e/string", SecretString=text)["ARN"]
+    ws.client("ssm").put_parameter(
+        Name="/kms/e2e/material", Type="SecureString", Value=materials["ssm"].hex()
+    )
+    return {
+        "sm-binary": "secretsmanager:kms/e2e/binary",
+        "sm-string": f"secretsmanager:{arn}?format=base64",
+        "ssm": "ssm:/kms/e2e/material?format=hex&version=1",
+    }
+
+
+def _hsm_opens(softhsm: Any, label: str, blob: bytes) -> bytes:
+    """Decrypt a KMS ciphertext inside the token with its own key object (AES-GCM).
+
+    The local AWS seals blobs with AES-256-GCM directly under the imported material (real
+    KMS derives per-message keys, so this known-answer check exists offline only): the
+    token opening one proves KMS holds exactly the token's key.
+    """
+    from pkcs11 import Attribute, GCMParams, Mechanism, ObjectClass
+    from pkcs11.exceptions import AttributeSensitive
+
+    iv, aad, body = gcm_parts(blob, None)
+    with softhsm.session() as session:
+        key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=label)
+        with pytest.raises(AttributeSensitive):
+            key[Attribute.VALUE]  # nobody, the helper included, can read it from the token
+        gcm = GCMParams(iv, aad)
+        return bytes(key.decrypt(body, mechanism=Mechanism.AES_GCM, mechanism_param=gcm))
+
+
+def _helper_runs(ws: Workspace) -> list[tuple[list[str], dict[str, str]]]:
+    """(argv, environment) of every kms-import process Terraform started so far."""
+    runs = []
+    for proc in ws.watch.captured_processes():
+        argv, environ = cast(list[str], proc["argv"]), cast(dict[str, str], proc["environ"])
+        if Path(argv[0]).name == "kms-import":
+            runs.append((argv, environ))
+    return runs
+
+
+def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
+    workspace: Workspace, tmp_path: Path, softhsm: Any
+) -> None:
+    ws = workspace
+    materials = {name: os.urandom(32) for name in ("sm-binary", "sm-string", "ssm", "hsm")}
+    sources = _stored_sources(ws, materials)
+    label = HSM_LABEL.format(os.urandom(4).hex())  # the token lives for the whole session
+    softhsm.add_key(label, materials["hsm"], DECRYPT=True)
+    sources["hsm"] = softhsm.uri(label, object_safe="'$")
+    assert all(c in sources["hsm"] for c in ";?&'$")
+    guard = tmp_path / "hsmguard"
+    guard.mkdir()
+    ws.runner.env.update(
+        SOFTHSM2_CONF=str(softhsm.conf), PYTHONPATH=str(GUARD_HOOK), E2E_HSM_GUARD_DIR=str(guard)
+    )
+    generations: dict[str, dict[str, Any]] = {g: {"material_source": s} for g, s in sources.items()}
+    # SoftHSM2 wraps with SHA-1 OAEP only; this one composes RSA + AES key wrap in the token.
+    generations["hsm"]["wrapping_algorithm"] = "RSA_AES_KEY_WRAP_SHA_1"
+    _write_tfvars(ws, "hsm", generations)
+    ws.apply()
+
+    out = ws.outputs()
+    arns = dict(out["key_arns"])
+    assert set(arns) == set(materials)
+    kms = ws.kms()
+    blobs = {}
+    for gen, material in materials.items():
+        assert out["generations"][gen]["material_fingerprint"] == secret_fingerprint(material)
+        assert kms.describe_key(KeyId=arns[gen])["KeyMetadata"]["KeyState"] == "Enabled"
+        blobs[gen] = kms.encrypt(KeyId=arns[gen], Plaintext=PLAINTEXT)["CiphertextBlob"]
+    assert out["key_arn"] == arns["hsm"]
+    # The token wrapped the key (once, as asked); the helper never read its value.
+    assert [p.name.rsplit("-", 1)[0] for p in guard.iterdir()] == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"]
+    assert _hsm_opens(softhsm, label, blobs["hsm"]) == PLAINTEXT
+    # Through local-exec's /bin/sh the URI arrives intact, and so does SOFTHSM2_CONF.
+    helpers = _helper_runs(ws)
+    imports = [argv for argv, _ in helpers if argv[1] == "import"]
+    assert len(imports) == 4 and len(helpers) == 8  # and a fingerprint per generation
+    assert any(argv[argv.index("--source") + 1] == sources["hsm"] for argv in imports)
+    assert all(env.get("SOFTHSM2_CONF") == str(softhsm.conf) for _, env in helpers)
+
+    for arn in arns.values():
+        kms.delete_imported_key_material(KeyId=arn)
+    assert {kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] for a in arns.values()} == {
+        "PendingImport"
+    }
+    ws.make("reimport", GEN=" ".join(materials), AUTO_APPROVE="1")
+    for gen, arn in arns.items():
+        assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+        assert kms.decrypt(KeyId=arn, CiphertextBlob=blobs[gen])["Plaintext"] == PLAINTEXT
+    assert (
+        sorted(p.name.rsplit("-", 1)[0] for p in guard.iterdir())
+        == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"] * 2
+    )
+    assert ws.plan_exitcode() == 0
+    for material in materials.values():
+        ws.assert_no_leak(material)
+
+
+def test_a_missing_secret_fails_the_plan_with_one_clear_line(workspace: Workspace) -> None:
+    ws = workspace
+    _write_tfvars(ws, "g1", {"g1": {"material_source": "secretsmanager:kms/e2e/no-such"}})
+    ws.init()
+    failed = ws.tf("plan", "-input=false", check=False)
+    assert failed.code == 1
+    text = " ".join(failed.stderr.replace("│", " ").split())
+    assert text.count("kms-import: error:") == 1, failed.stderr
+    assert (
+        "kms-import: error: secret 'kms/e2e/no-such' (or the version asked for) does not exist"
+        in text
+    )
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert ws.kms().list_keys()["Keys"] == []  # nothing was created
