@@ -83,7 +83,9 @@ def test_rotate_twice_alias_follows_and_every_generation_decrypts(workspace, tmp
     _clean(workspace, escrow)
 
 
-def test_delete_material_then_reimport_restores_old_ciphertexts(workspace, tmp_path):
+def test_delete_material_other_material_refused_then_reimport(workspace, tmp_path, clean_stack):
+    """delete-material -> encrypt fails -> a different material is refused before any
+    ImportKeyMaterial call -> reimport of the right one -> old ciphertexts decrypt."""
     escrow = _start(workspace, tmp_path)
     blob = _encrypt(workspace, b"before")
     refused = workspace.make("delete-material", check=False)
@@ -98,15 +100,10 @@ def test_delete_material_then_reimport_restores_old_ciphertexts(workspace, tmp_p
         _encrypt(workspace, b"after")
     assert workspace.plan_exitcode() == 0  # Terraform does not mistake it for drift
 
-    workspace.make("reimport", GEN="g1", AUTO_APPROVE="1")
-    assert _state(workspace, _arns(workspace)["g1"]) == "Enabled"
-    assert _decrypt(workspace, blob) == b"before"
-    _clean(workspace, escrow)
-
-
-def test_different_material_is_refused_before_any_import_call(workspace, tmp_path, clean_stack):
-    escrow = _start(workspace, tmp_path)
+    # Same generation, other material: refused from the key's fingerprint tag alone.
     fingerprint = workspace.outputs()["generations"]["g1"]["material_fingerprint"]
+    key_address = 'module.key.module.generation["g1"].aws_kms_external_key.this'
+    key_before = workspace.runner.resources()[key_address]
     other_path, other = material_file(tmp_path / "other")
     tfvars = workspace.dir / "terraform.tfvars"
     text = tfvars.read_text()
@@ -117,11 +114,17 @@ def test_different_material_is_refused_before_any_import_call(workspace, tmp_pat
     plain = re.sub(r"\x1b\[[0-9;]*m", "", failed.stderr)  # make's apply keeps colours
     message = " ".join(plain.replace("│", " ").split())
     assert f"was made for material {fingerprint}" in message, message
+    assert "point the source back" in message and "Traceback" not in plain
+    assert message.count("kms-import: error:") == 1, message
     actions = [c["action"] for c in clean_stack.control("GET", "/_localaws/calls")]
     assert "ImportKeyMaterial" not in actions and "GetParametersForImport" not in actions
+    assert _state(workspace, _arns(workspace)["g1"]) == "PendingImport"
+    assert workspace.runner.resources()[key_address] == key_before
+
+    tfvars.write_text(text)  # back to the right material
+    workspace.make("reimport", GEN="g1", AUTO_APPROVE="1")
     assert _state(workspace, _arns(workspace)["g1"]) == "Enabled"
-    tfvars.write_text(text)  # back to the right material: converges
-    workspace.make("apply", AUTO_APPROVE="1")
+    assert _decrypt(workspace, blob) == b"before"
     _clean(workspace, escrow, [other])
 
 

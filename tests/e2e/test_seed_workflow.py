@@ -43,64 +43,48 @@ def test_apply_imports_without_expiry_and_replans_clean(workspace: Workspace, tm
     assert {"TagKey": "kms-import:fingerprint", "TagValue": fingerprint} in tags
     _seed_encrypt_test(workspace)
     assert workspace.plan_exitcode() == 0
-    workspace.assert_no_leak(material)
 
-
-def test_expiring_material_in_any_zone_is_normalised(workspace: Workspace, tmp_path: Path):
-    path, material = material_file(tmp_path / "keys")
-    local = (datetime.now(UTC) + timedelta(days=200)).replace(microsecond=0)
-    written = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
-    shifted = (local - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S") + "-08:00"
-    assert shifted != written
-    workspace.write_generations(g1={"material_source": f"file://{path}", "valid_to": shifted})
-    workspace.apply()
-
-    key = _key(workspace, workspace.outputs()["key_id"])
-    assert key["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
-    assert key["ValidTo"].astimezone(UTC) == local
-    assert workspace.outputs()["generations"]["g1"]["expiration_model"] == "KEY_MATERIAL_EXPIRES"
-    _seed_encrypt_test(workspace)
-    assert workspace.plan_exitcode() == 0
-    # The same instant in another zone is the same trigger: still nothing to do.
-    workspace.write_generations(g1={"material_source": f"file://{path}", "valid_to": written})
-    assert workspace.plan_exitcode() == 0
-    workspace.assert_no_leak(material)
-
-
-def test_disabled_key_is_imported_proven_then_disabled(workspace: Workspace, tmp_path: Path):
-    path, material = material_file(tmp_path / "keys")
-    workspace.write_generations(g1={"material_source": f"file://{path}", "enabled": False})
+    # Re-applying does nothing; forcing the import step again does not re-import.
     applied = workspace.apply()
-
-    assert "verified: encrypt/decrypt round trip" in applied.stdout
-    key = _key(workspace, workspace.outputs()["key_id"])
-    assert key["KeyState"] == "Disabled"
-    assert key["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
-    assert workspace.plan_exitcode() == 0
-    # Enabling is a change of the import step only; the key is not replaced.
-    key_id = key["KeyId"]
-    workspace.write_generations(g1={"material_source": f"file://{path}", "enabled": True})
-    workspace.apply()
-    assert workspace.outputs()["key_id"] == key_id
-    assert _key(workspace, key_id)["KeyState"] == "Enabled"
-    _seed_encrypt_test(workspace)
-    assert workspace.plan_exitcode() == 0
-    workspace.assert_no_leak(material)
-
-
-def test_reapply_is_idempotent_and_rerun_does_not_reimport(workspace: Workspace, tmp_path: Path):
-    path, material = material_file(tmp_path / "keys")
-    workspace.write_generations(g1={"material_source": f"file://{path}"})
-    workspace.apply()
-    key_id = workspace.outputs()["key_id"]
-
-    applied = workspace.apply()  # nothing to do
     assert "0 added, 0 changed, 0 destroyed" in applied.stdout
     rerun = workspace.apply(
         '-replace=module.key.module.generation["g1"].terraform_data.material_import'
     )
     assert "already holds this material" in rerun.stdout
-    assert workspace.outputs()["key_id"] == key_id
+    assert workspace.outputs()["key_id"] == out["key_id"]
+    _seed_encrypt_test(workspace)
+    assert workspace.plan_exitcode() == 0
+    workspace.assert_no_leak(material)
+
+
+def test_expiring_disabled_key_in_any_zone_then_enabled(workspace: Workspace, tmp_path: Path):
+    """valid_to in any zone is one instant; a disabled key is imported, proven, then disabled;
+    enabling it later changes only the import step."""
+    path, material = material_file(tmp_path / "keys")
+    local = (datetime.now(UTC) + timedelta(days=200)).replace(microsecond=0)
+    written = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
+    shifted = (local - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S") + "-08:00"
+    assert shifted != written
+    g1 = {"material_source": f"file://{path}", "valid_to": shifted, "enabled": False}
+    workspace.write_generations(g1=g1)
+    applied = workspace.apply()
+
+    assert "verified: encrypt/decrypt round trip" in applied.stdout
+    out = workspace.outputs()
+    key = _key(workspace, out["key_id"])
+    assert key["KeyState"] == "Disabled"
+    assert key["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    assert key["ValidTo"].astimezone(UTC) == local
+    assert out["generations"]["g1"]["expiration_model"] == "KEY_MATERIAL_EXPIRES"
+    assert workspace.plan_exitcode() == 0
+    # The same instant in another zone is the same trigger: still nothing to do.
+    workspace.write_generations(g1={**g1, "valid_to": written})
+    assert workspace.plan_exitcode() == 0
+
+    workspace.write_generations(g1={**g1, "valid_to": written, "enabled": True})
+    workspace.apply()
+    assert workspace.outputs()["key_id"] == key["KeyId"]
+    assert _key(workspace, key["KeyId"])["KeyState"] == "Enabled"
     _seed_encrypt_test(workspace)
     assert workspace.plan_exitcode() == 0
     workspace.assert_no_leak(material)

@@ -282,32 +282,6 @@ def test_terraform_killed_mid_import_then_apply_converges(
 # ---- KMS refusing, material expiring ----------------------------------------------------
 
 
-def test_different_material_after_deletion_is_refused(clean_stack: OfflineStack, tmp_path: Path):
-    ws, material = _workspace(tmp_path, clean_stack)
-    ws.apply()
-    kms = ws.kms()
-    key_id = ws.outputs()["key_id"]
-    old = kms.encrypt(KeyId=ALIAS, Plaintext=b"before")["CiphertextBlob"]
-    kms.delete_imported_key_material(KeyId=key_id)
-    path = tmp_path / "keys" / "material.bin"
-    path.write_bytes(os.urandom(32))  # same reference, other material
-    state_before = ws.runner.resources()["module.key.aws_kms_external_key.this"]
-
-    failed = ws.apply(check=False)
-    assert failed.code == 1
-    text = " ".join(failed.stderr.replace("│", " ").split())
-    assert text.count("kms-import: error:") == 1, failed.stderr
-    assert "was made for material" in text and "point the source back" in text
-    assert "Traceback" not in failed.stdout + failed.stderr
-    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
-    assert ws.runner.resources()["module.key.aws_kms_external_key.this"] == state_before
-
-    path.write_bytes(material)  # the original material back: converges, old data readable
-    ws.apply()
-    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"before"
-    assert _assert_converged(ws, material) == key_id
-
-
 def test_kms_itself_refuses_other_material(clean_stack: OfflineStack, tmp_path: Path):
     """Without the fingerprint tag to stop it first, KMS's IncorrectKeyMaterialException."""
     kms = kms_client(clean_stack)
