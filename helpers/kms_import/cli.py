@@ -394,6 +394,13 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     put.add_argument("value", metavar="VALUE", help="valid_to: RFC 3339, or null to remove it")
     put.add_argument("--force", action="store_true", help="even to disable the active one")
 
+    rot = actions.add_parser(
+        "add-rotation",
+        help="append new material to NAME's material_rotations (rotated in on demand)",
+    )
+    rot.add_argument("name", metavar="NAME")
+    rot.add_argument("--material-source", required=True, help="material source URI")
+
     remove = actions.add_parser("remove-generation", help="remove a generation from the file")
     remove.add_argument("name", metavar="NAME")
     remove.add_argument("--force", action="store_true", help="even the active one")
