@@ -3,6 +3,7 @@ refusals before any import call, idempotent re-runs, renew and reimport of rotat
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_different_material_under_an_entry_is_refused_before_any_import(
 
 
 def test_rerun_changes_nothing_and_old_ciphertexts_decrypt(
-    kms: Any, rotated: tuple[str, str, str, bytes]
+    kms: Any, rotated: tuple[str, str, str, bytes], capsys: Any
 ) -> None:
     arn, _, second, blob = rotated
     entries = _materials(kms, arn)
@@ -104,6 +105,10 @@ def test_rerun_changes_nothing_and_old_ciphertexts_decrypt(
     new = kms.encrypt(KeyId=arn, Plaintext=b"after")["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=new)["KeyMaterialId"] == entries[1]["KeyMaterialId"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before"
+
+    assert cli.main(["status", "--key-id", arn, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["rotations"], row["current_material"]) == (1, fingerprint)
 
     local_calls.clear()
     again = _rotate(arn, second)
