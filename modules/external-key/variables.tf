@@ -45,8 +45,8 @@ variable "material_rotations" {
   }
 
   validation {
-    condition     = length(distinct([for r in var.material_rotations : r.material_source])) == length(var.material_rotations) && !contains([for r in var.material_rotations : r.material_source], var.material_source)
-    error_message = "Each material_rotations entry needs its own new material: a source may appear only once, and never as the key's own material_source."
+    condition     = length(distinct([for r in var.material_rotations : r.material_source])) == length(var.material_rotations)
+    error_message = "Each material_rotations entry needs its own new material: a source may appear only once (the helper also refuses the key's own material)."
   }
 }
 
