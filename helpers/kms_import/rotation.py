@@ -166,6 +166,12 @@ def run_rotations(request: RotationRequest, kms: Any = None) -> RotationOutcome:
 def _plan(request: RotationRequest, key: KeyInfo, materials: list[MaterialEntry]) -> list[_Step]:
     """Every check that needs no import, before any import: fingerprints, order, foreign
     material. Reads each source once for its fingerprint (generate: escrows it here)."""
+    if first_material(materials) is None:
+        # ImportType NEW into a key that never had material would make it the FIRST material.
+        raise KeyStateError(
+            f"key {key.key_id} has no material of its own yet, so there is nothing to rotate from",
+            "import its material_source first (the import step, `make reimport`), then apply again",
+        )
     recorded: dict[int, tuple[MaterialEntry, str]] = {
         r[0]: (m, r[1]) for m in materials if (r := m.recorded) is not None
     }

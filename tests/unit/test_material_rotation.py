@@ -152,3 +152,11 @@ def test_keys_that_cannot_rotate_are_refused_before_reading_material(
     assert code == 1 and err.count("\n") == 1
     assert "is HMAC_256: KMS rotates imported material on demand only for SYMMETRIC_DEFAULT" in err
     assert "ImportKeyMaterial" not in _actions()
+
+    # A key without its first material: NEW_KEY_MATERIAL would become that first material.
+    empty = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["Arn"]
+    source, _ = _material(tmp_path)
+    assert cli.main(["rotate-material", "--key-id", empty, "--source", source]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no material of its own yet" in err, err
+    assert "ImportKeyMaterial" not in _actions()
