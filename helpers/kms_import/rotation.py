@@ -137,30 +137,38 @@ def run_rotations(request: RotationRequest, kms: Any = None) -> RotationOutcome:
     if request.valid_to:
         require_future(request.valid_to)
     steps = _plan(request, key, list_materials(kms, key.arn))
-    rotated = reimported = 0
-    for step in steps:
-        held = step.entry is not None and holds(
-            step.entry, request.expiration_model, request.valid_to
-        )
-        if step.entry is not None and step.entry.state != PENDING_ROTATION:
-            if not held:
-                _reimport(kms, key, step, request)
-                reimported += 1
-            continue
-        if not held:
-            _import_new(kms, key, step, request)
-        key = keys.describe(kms, key.arn, tags=False)
-        if key.state == "Disabled":
-            key = set_enabled(kms, key, True)  # KMS rotates enabled keys only
-        _rotate_and_prove(kms, key, step)
-        rotated += 1
+    done = [_apply_step(kms, key, step, request) for step in steps]
     key = keys.describe(kms, key.arn, tags=False)
     if request.enabled:
         key = set_enabled(kms, key, True)
-    proof = _final_proof(kms, key, request)
+    proof = _final_proof(kms, key)
     if not request.enabled:
         key = set_enabled(kms, key, False)
-    return RotationOutcome(key.key_id, rotated, reimported, steps[-1].fingerprint, proof, key.state)
+    return RotationOutcome(
+        key.key_id,
+        done.count("rotated"),
+        done.count("reimported"),
+        steps[-1].fingerprint,
+        proof,
+        key.state,
+    )
+
+
+def _apply_step(kms: Any, key: KeyInfo, step: _Step, request: RotationRequest) -> str:
+    """Bring one entry's material into place: "rotated", "reimported" or "held"."""
+    held = step.entry is not None and holds(step.entry, request.expiration_model, request.valid_to)
+    if step.entry is not None and step.entry.state != PENDING_ROTATION:
+        if held:
+            return "held"
+        _reimport(kms, key, step, request)
+        return "reimported"
+    if not held:
+        _import_new(kms, key, step, request)
+    key = keys.describe(kms, key.arn, tags=False)
+    if key.state == "Disabled":
+        key = set_enabled(kms, key, True)  # KMS rotates enabled keys only
+    _rotate_and_prove(kms, key, step)
+    return "rotated"
 
 
 def _plan(request: RotationRequest, key: KeyInfo, materials: list[MaterialEntry]) -> list[_Step]:
@@ -311,7 +319,7 @@ def _wait_current(kms: Any, key: KeyInfo, step: _Step) -> str:
         delay = min(delay * 2, 2.0)
 
 
-def _final_proof(kms: Any, key: KeyInfo, request: RotationRequest) -> str:
+def _final_proof(kms: Any, key: KeyInfo) -> str:
     if key.state != "Enabled":
         return f"not proven: the key is {key.state}"
     verify.round_trip(kms, key.arn, secrets.token_bytes(32))
