@@ -35,7 +35,7 @@ DEMO_ESCROW = $(OFFLINE)/escrow
 MODULES := $(wildcard modules/*)
 
 .PHONY: help venv test docs offline-up offline-down offline-env demo demo-down _demo init plan apply status \
-	rotate enable disable renew reimport delete-material schedule-deletion cancel-deletion
+	rotate rotate-material enable disable renew reimport delete-material schedule-deletion cancel-deletion
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -133,6 +133,14 @@ rotate: init ## new escrowed material in a new generation, make it active, apply
 	  source="generate:$$gen-$$(date -u +%Y%m%dT%H%M%SZ)?escrow=file://$(ESCROW)" && \
 	  $(TFVARS_EDIT) add-generation $$gen --material-source "$$source" --activate && \
 	  echo "==> generation $$gen is now active; applying" && $(APPLY)
+
+# Same key, new material: KMS on-demand rotation of imported material (symmetric keys only).
+# The generation's key id and the alias stay; ciphertexts made before still decrypt.
+rotate-material: init ## new escrowed material rotated into GEN's own key on demand (default: active): same key id and alias
+	@gen=$${GEN:-$(ACTIVE)} && \
+	  source="generate:$$gen-m$$(date -u +%Y%m%dT%H%M%SZ)?escrow=file://$(ESCROW)" && \
+	  $(TFVARS_EDIT) add-rotation $$gen --material-source "$$source" && \
+	  echo "==> generation $$gen rotates to new material on demand (same key); applying" && $(APPLY)
 
 enable: init ## enable generation GEN (default: active)
 	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen enabled true && $(APPLY)

@@ -33,12 +33,38 @@ def cmd_import(args: argparse.Namespace) -> int:
             expect_fingerprint=args.expect_fingerprint,
             enabled=not args.disable,
             region=args.region,
+            with_rotations=args.with_rotations,
         )
     )
     verb = "imported" if outcome.imported else "already imported"
     print(
         f"{outcome.key_id}: {verb}; {outcome.proof}; state {outcome.state}; "
         f"fingerprint {outcome.fingerprint}"
+    )
+    return 0
+
+
+def cmd_rotate_material(args: argparse.Namespace) -> int:
+    from .rotation import RotationRequest, run_rotations
+    from .validto import parse
+
+    fingerprints = args.expect_fingerprint or [None] * len(args.source)
+    outcome = run_rotations(
+        RotationRequest(
+            key_id=args.key_id,
+            sources=tuple(args.source),
+            expect_fingerprints=tuple(fingerprints),
+            wrapping_algorithm=args.wrapping_algorithm,
+            wrapping_key_spec=args.wrapping_key_spec,
+            valid_to=parse(args.valid_to) if args.valid_to else None,
+            enabled=not args.disable,
+            region=args.region,
+        )
+    )
+    print(
+        f"{outcome.key_id}: {outcome.rotated} rotation(s) now, {outcome.reimported} material(s) "
+        f"re-imported; current material {outcome.current_fingerprint}; {outcome.proof}; "
+        f"state {outcome.state}"
     )
     return 0
 
@@ -218,6 +244,34 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
     imp.add_argument("--expect-fingerprint", help="refuse material with another fingerprint")
     imp.add_argument("--disable", action="store_true", help="leave the key disabled")
+    imp.add_argument(
+        "--with-rotations",
+        action="store_true",
+        help="the key also holds material rotated in on demand (see rotate-material)",
+    )
+
+    rot = command(
+        "rotate-material",
+        cmd_rotate_material,
+        "import new material into a symmetric key and rotate to it on demand (same key id), "
+        "for each --source in order; idempotent",
+    )
+    _add_key(rot)
+    rot.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        help="material source URI of rotation 1, 2, ... (repeat, in order)",
+    )
+    rot.add_argument(
+        "--expect-fingerprint",
+        action="append",
+        help="the fingerprint of each --source, in the same order",
+    )
+    rot.add_argument("--wrapping-algorithm", choices=ALGORITHMS, help="default: RSAES_OAEP_SHA_256")
+    rot.add_argument("--wrapping-key-spec", choices=WRAPPING_KEY_SPECS, default="RSA_3072")
+    rot.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
+    rot.add_argument("--disable", action="store_true", help="leave the key disabled")
 
     fp = command(
         "fingerprint",
@@ -339,6 +393,13 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     )
     put.add_argument("value", metavar="VALUE", help="valid_to: RFC 3339, or null to remove it")
     put.add_argument("--force", action="store_true", help="even to disable the active one")
+
+    rot = actions.add_parser(
+        "add-rotation",
+        help="append new material to NAME's material_rotations (rotated in on demand)",
+    )
+    rot.add_argument("name", metavar="NAME")
+    rot.add_argument("--material-source", required=True, help="material source URI")
 
     remove = actions.add_parser("remove-generation", help="remove a generation from the file")
     remove.add_argument("name", metavar="NAME")

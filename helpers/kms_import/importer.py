@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from . import aws, keys, verify, wrapping
+from . import aws, keys, materials, verify, wrapping
 from .errors import AwsError, FingerprintMismatch, KeyStateError
 from .keys import KeyInfo
 from .keyspecs import KeySpec, key_spec
@@ -32,6 +32,10 @@ class ImportRequest:
     expect_fingerprint: str | None = None
     enabled: bool = True
     region: str | None = None
+    # The key also holds material rotated in on demand (a generation's material_rotations):
+    # judge and re-import the first material by its own KeyMaterialId, not by the key's
+    # (current) expiry, and leave the proof to the rotation step while those are missing.
+    with_rotations: bool = False
 
     @property
     def expiration_model(self) -> str:
@@ -56,27 +60,35 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
         wrapping.check_combination(spec, request.wrapping_algorithm, request.wrapping_key_spec)
     if request.valid_to:
         require_future(request.valid_to)
+    first = _first_material(kms, key) if request.with_rotations else None
     source = open_source(request.source)
     with source.read(spec) as material:
         fp = _check_fingerprint(request, key, spec, material)
-        algorithm = wrapping.choose_algorithm(
-            spec, request.wrapping_algorithm, material.wrapping_algorithms, material.description
+        imported = not (
+            _holds(key, request)
+            if first is None
+            else materials.holds(first, request.expiration_model, request.valid_to)
         )
-        wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, material.size)
-        imported = not _holds(key, request)
         if imported:
-            log.info(
-                "%s: importing material (%s, %s, %s)",
-                key.key_id,
-                algorithm,
-                request.wrapping_key_spec,
-                _expiry_text(request),
+            extra = (
+                {"ImportType": "EXISTING_KEY_MATERIAL", "KeyMaterialId": first.material_id}
+                if first is not None
+                else {}
             )
-            _import(kms, key, material, algorithm, request)
+            import_material(kms, key, material, spec, request, extra)
             key = _imported(key)
         else:
             log.info(
                 "%s: already holds this material with this expiry; not re-imported", key.key_id
+            )
+        if first is not None and _rotated_material_missing(kms, key):
+            log.info(
+                "%s: rotated material is missing too; the rotation step re-imports and proves it",
+                key.key_id,
+            )
+            key = keys.describe(kms, key.arn, tags=False)
+            return ImportOutcome(
+                key.key_id, fp, imported, "proof left to the rotation step", key.state
             )
         try:
             key, proof = _enable_and_prove(kms, key, spec, material, request)
@@ -89,8 +101,47 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
             key, proof = _enable_and_prove(kms, key, spec, material, request)
     log.info("%s: verified: %s", key.key_id, proof)
     if not request.enabled:
-        key = _set_enabled(kms, key, False)
+        key = set_enabled(kms, key, False)
     return ImportOutcome(key.key_id, fp, imported, proof, key.state)
+
+
+def import_material(
+    kms: Any,
+    key: KeyInfo,
+    material: KeyMaterial,
+    spec: KeySpec,
+    request: ImportRequest,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Wrap and import `material` into `key`; `extra` adds ImportType, KeyMaterialId and
+    KeyMaterialDescription for keys with several materials."""
+    algorithm = wrapping.choose_algorithm(
+        spec, request.wrapping_algorithm, material.wrapping_algorithms, material.description
+    )
+    wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, material.size)
+    log.info(
+        "%s: importing material (%s, %s, %s)",
+        key.key_id,
+        algorithm,
+        request.wrapping_key_spec,
+        _expiry_text(request),
+    )
+    _import(kms, key, material, algorithm, request, extra or {})
+
+
+def _first_material(kms: Any, key: KeyInfo) -> materials.MaterialEntry | None:
+    if key.key_spec != materials.SYMMETRIC:
+        return None  # refused by the rotation step; the first import works as for any key
+    return materials.first_material(materials.list_materials(kms, key.arn))
+
+
+def _rotated_material_missing(kms: Any, key: KeyInfo) -> bool:
+    """Some material rotated in earlier is not imported (deleted or expired): the key stays
+    PendingImport until the rotation step imports it again."""
+    return any(
+        m.recorded is not None and m.state != materials.PENDING_ROTATION and not m.imported
+        for m in materials.list_materials(kms, key.arn)
+    )
 
 
 def _imported(key: KeyInfo) -> KeyInfo:
@@ -103,7 +154,7 @@ def _imported(key: KeyInfo) -> KeyInfo:
 def _enable_and_prove(
     kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial, request: ImportRequest
 ) -> tuple[KeyInfo, str]:
-    key = _set_enabled(kms, key, True) if request.enabled else key
+    key = set_enabled(kms, key, True) if request.enabled else key
     proof = (
         verify.prove(kms, key, spec, material)
         if key.state == "Enabled"
@@ -165,7 +216,12 @@ def _expiry_text(request: ImportRequest) -> str:
 
 
 def _import(
-    kms: Any, key: KeyInfo, material: KeyMaterial, algorithm: str, request: ImportRequest
+    kms: Any,
+    key: KeyInfo,
+    material: KeyMaterial,
+    algorithm: str,
+    request: ImportRequest,
+    extra: dict[str, Any],
 ) -> None:
     # One retry with fresh parameters covers a token that expired since it was fetched.
     for attempt in (1, 2):
@@ -184,6 +240,7 @@ def _import(
         }
         if request.valid_to:
             args["ValidTo"] = request.valid_to
+        args.update(extra)
         try:
             kms.import_key_material(**args)
             return
@@ -196,7 +253,7 @@ def _import(
             args.clear()  # drop the wrapped material as soon as it is sent
 
 
-def _set_enabled(kms: Any, key: KeyInfo, enabled: bool) -> KeyInfo:
+def set_enabled(kms: Any, key: KeyInfo, enabled: bool) -> KeyInfo:
     if enabled and key.state == "Disabled":
         aws.call("EnableKey", kms.enable_key, KeyId=key.arn)
         log.info("%s: enabled", key.key_id)

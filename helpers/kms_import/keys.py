@@ -32,6 +32,8 @@ class KeyInfo:
     multi_region: bool
     deletion_date: datetime | None
     recorded_fingerprint: str | None
+    # The material Encrypt uses (symmetric keys; changes with each on-demand rotation).
+    current_material_id: str | None = None
 
     @property
     def has_material(self) -> bool:
@@ -64,6 +66,7 @@ def describe(
         multi_region=bool(meta.get("MultiRegion")),
         deletion_date=meta.get("DeletionDate"),
         recorded_fingerprint=recorded,
+        current_material_id=meta.get("CurrentKeyMaterialId"),
     )
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
-from . import aws, keys
-from .errors import UsageError
+from . import aws, keys, materials
+from .errors import AwsError, UsageError
+from .keys import KeyInfo
 from .validto import format_utc
 
 COLUMNS = (
     "generation", "key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint",
-    "deletion_date",
+    "rotations", "deletion_date",
 )  # fmt: skip
 EXIT_EXPIRING = 3
 
@@ -52,9 +53,13 @@ def report(
     return _expiry_warnings(rows, expiring_within_days)
 
 
-def _row(label: str, key_id: str, region: str | None) -> dict[str, str]:
+Row = dict[str, str | int | None]
+
+
+def _row(label: str, key_id: str, region: str | None) -> Row:
     kms = aws.kms_client(key_id, region)
     key = keys.describe(kms, key_id)
+    rotations, current = _rotations(kms, key)
     return {
         "generation": label,
         "key_id": key.key_id,
@@ -64,23 +69,59 @@ def _row(label: str, key_id: str, region: str | None) -> dict[str, str]:
         "valid_to": format_utc(key.valid_to) if key.valid_to else "-",
         "aliases": ",".join(keys.aliases(kms, key.key_id)) or "-",
         "fingerprint": key.recorded_fingerprint or "-",
+        "rotations": rotations,
+        "current_material": current,
         "deletion_date": format_utc(key.deletion_date) if key.deletion_date else "-",
     }
 
 
-def _print_table(rows: list[dict[str, str]]) -> None:
-    widths = {c: max([len(c)] + [len(r[c]) for r in rows]) for c in COLUMNS}
+def _rotations(kms: Any, key: KeyInfo) -> tuple[int | None, str]:
+    """On-demand rotations done (ListKeyRotations) and the material Encrypt uses: its
+    fingerprint when kms-import rotated it in, the key's own fingerprint for the first
+    material, else its KeyMaterialId. (None, "-") where KMS keeps no such list."""
+    if key.key_spec != materials.SYMMETRIC or key.state == "PendingDeletion":
+        return None, "-"
+    try:
+        entries = materials.list_materials(kms, key.arn)
+    except AwsError:
+        return None, "-"  # e.g. no kms:ListKeyRotations permission: the rest still reports
+    done = sum(1 for m in entries if m.rotated)
+    current = next((m for m in entries if m.state == "CURRENT"), None)
+    if current is None:
+        return done, "-"
+    if current.recorded is not None:
+        return done, current.recorded[1]
+    if not current.rotated and key.recorded_fingerprint:
+        return done, key.recorded_fingerprint
+    return done, current.material_id
+
+
+def _cell(row: Row, column: str) -> str:
+    if column != "rotations":
+        return str(row[column])
+    if row["rotations"] is None:
+        return "-"
+    if not row["rotations"]:
+        return "0"
+    return f"{row['rotations']} (current {row['current_material']})"
+
+
+def _print_table(rows: list[Row]) -> None:
+    cells = [{c: _cell(r, c) for c in COLUMNS} for r in rows]
+    widths = {c: max([len(c)] + [len(r[c]) for r in cells]) for c in COLUMNS}
     print("  ".join(c.upper().ljust(widths[c]) for c in COLUMNS).rstrip())
-    for row in rows:
+    for row in cells:
         print("  ".join(row[c].ljust(widths[c]) for c in COLUMNS).rstrip())
 
 
-def _expiry_warnings(rows: list[dict[str, str]], days: int | None) -> int:
+def _expiry_warnings(rows: list[Row], days: int | None) -> int:
     if days is None:
         return 0
     horizon = datetime.now(UTC) + timedelta(days=days)
     soon = [
-        r for r in rows if r["valid_to"] != "-" and datetime.fromisoformat(r["valid_to"]) <= horizon
+        r
+        for r in rows
+        if r["valid_to"] != "-" and datetime.fromisoformat(str(r["valid_to"])) <= horizon
     ]
     for row in soon:
         print(

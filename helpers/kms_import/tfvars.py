@@ -45,6 +45,7 @@ _SOURCE_RE = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 GENERATIONS = "generations"
 ACTIVE = "active_generation"
 SETTABLE = ("valid_to", "enabled", "deletion_window_in_days")
+ROTATIONS = "material_rotations"
 FIELD_ORDER = ("material_source", *SETTABLE)
 MIN_WINDOW, MAX_WINDOW = 7, 30
 
@@ -784,6 +785,73 @@ def _new_field(doc: Doc, gen: Generation, field_name: str, value: str | bool | i
     )
 
 
+def add_rotation(path: Path, name: str, material_source: str) -> Doc:
+    """Append `{ material_source = URI }` to the generation's material_rotations (created
+    when missing). Existing entries are kept as they are; the list is rewritten only when it
+    holds no comments, which a rewrite would lose."""
+    check_material_source(material_source)
+    doc = load(path)
+    gen = _generation(doc, name)
+    plain = _plain_fields(doc, gen)
+    entries = plain.get(ROTATIONS, [])
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("material_source"), str) for e in entries
+    ):
+        raise _unsafe(doc.path, f"generation {name!r}'s {ROTATIONS} is not a list of objects")
+    used = [plain.get("material_source"), *(e["material_source"] for e in entries)]
+    if material_source in used:
+        raise GenerationError(
+            f"generation {name!r} already uses {material_source}",
+            "each rotation needs new material: pass a new source",
+        )
+    entries = [*entries, {"material_source": material_source}]
+    edit = _rotations_edit(doc, gen, entries)
+    literal = _rotations_literal(entries, None, "\n")
+
+    def change(data: dict[str, Any]) -> None:
+        value = hcl2.loads(f"v = {literal}\n", serialization_options=_RAW)["v"]
+        data[GENERATIONS][name][ROTATIONS] = value
+
+    return _commit(doc, [edit], change)
+
+
+def _rotations_literal(entries: list[dict[str, Any]], indent: str | None, newline: str) -> str:
+    """The list as HCL: one entry per line under `indent`, or all on one line (None)."""
+    items = [
+        "{ " + ", ".join(f"{k} = {hcl_literal(v)}" for k, v in e.items() if v is not None) + " }"
+        for e in entries
+    ]
+    if indent is None:
+        return "[" + ", ".join(items) + "]"
+    return "[" + "".join(f"{newline}{indent}  {item}," for item in items) + f"{newline}{indent}]"
+
+
+def _rotations_edit(doc: Doc, gen: Generation, entries: list[dict[str, Any]]) -> Edit:
+    text, nl = doc.text, doc.newline
+    elem = gen.fields.get(ROTATIONS)
+    if elem is not None:
+        span = elem.children[-1].meta
+        if re.search(
+            r"#|//|/\*", re.sub(r'"(?:[^"\\]|\\.)*"', "", text[span.start_pos : span.end_pos])
+        ):
+            raise _unsafe(doc.path, f"generation {gen.name!r}'s {ROTATIONS} holds comments")
+        indent = _indent_at(text, elem.meta.start_pos)
+        literal = _rotations_literal(entries, indent, nl)
+        return Edit(span.start_pos, span.end_pos, literal)
+    brace = _closing_brace(gen.body)
+    if _indent_at(text, brace) is None and gen.fields:  # a one-line generation stays one line
+        start = brace
+        while text[start - 1] in " \t":
+            start -= 1
+        sep = "" if text[start - 1] in "{," else ","
+        return Edit(start, start, f"{sep} {ROTATIONS} = {_rotations_literal(entries, None, nl)}")
+    outer = _leading_indent(text, gen.elem.meta.start_pos)
+    indent = _elem_indent(text, gen.body, outer + (outer or "  "))
+    width = max((_equals_column(text, gen) or 0) - len(indent) - 1, len(ROTATIONS))
+    line = f"{indent}{ROTATIONS.ljust(width)} = {_rotations_literal(entries, indent, nl)}"
+    return _insertion(text, gen.body, [line], nl)
+
+
 def remove_generation(path: Path, name: str, *, force: bool = False) -> Doc:
     doc = load(path)
     gen = _generation(doc, name)
@@ -856,6 +924,9 @@ def run(args: argparse.Namespace) -> int:
         written = parse_field(args.field, args.value)
         value = "removed" if written is None else f"set to {hcl_literal(written)}"
         print(f"{path}: {args.name}.{args.field} {value if changed else 'unchanged'}")
+    elif action == "add-rotation":
+        add_rotation(path, args.name, args.material_source)
+        print(f"{path}: {args.name}: material {args.material_source} added to {ROTATIONS}")
     elif action == "remove-generation":
         remove_generation(path, args.name, force=args.force)
         print(f"{path}: removed generation {args.name}")

@@ -35,9 +35,32 @@ locals {
     ],
     local.valid_to == null ? [] : ["--valid-to", local.valid_to],
     var.enabled ? [] : ["--disable"],
+    length(var.material_rotations) == 0 ? [] : ["--with-rotations"],
   )
   # Single-quoted for /bin/sh: references may hold ?, & and ; (PKCS#11 URIs do).
   import_command = join(" ", [for arg in local.import_args : "'${replace(arg, "'", "'\\''")}'"])
+
+  # On-demand rotations: each entry's fingerprint, given or computed at plan time.
+  rotation_fingerprint_results = { for k, d in data.external.rotation_fingerprint : k => d.result.fingerprint }
+  rotation_fingerprints = [
+    for i, r in var.material_rotations :
+    r.material_fingerprint != null ? r.material_fingerprint : lookup(local.rotation_fingerprint_results, tostring(i + 1), null)
+  ]
+  rotation_args = concat(
+    [
+      var.helper_command, "rotate-material",
+      "--key-id", aws_kms_external_key.this.arn,
+      "--wrapping-algorithm", local.wrapping_algorithm,
+      "--wrapping-key-spec", var.wrapping_key_spec,
+    ],
+    flatten([
+      for i, r in var.material_rotations :
+      ["--source", r.material_source, "--expect-fingerprint", local.rotation_fingerprints[i]]
+    ]),
+    local.valid_to == null ? [] : ["--valid-to", local.valid_to],
+    var.enabled ? [] : ["--disable"],
+  )
+  rotation_command = join(" ", [for arg in local.rotation_args : "'${replace(arg, "'", "'\\''")}'"])
 }
 
 # Plan time: the helper reads the material and returns only its non-secret fingerprint.
@@ -47,6 +70,20 @@ data "external" "fingerprint" {
   program = [var.helper_command, "fingerprint"]
   query = {
     source   = var.material_source
+    key_spec = local.key_spec
+  }
+}
+
+# Plan time, once per rotation entry without a material_fingerprint (keys "1", "2", ...).
+data "external" "rotation_fingerprint" {
+  for_each = {
+    for i, r in var.material_rotations : tostring(i + 1) => r.material_source
+    if r.material_fingerprint == null
+  }
+
+  program = [var.helper_command, "fingerprint"]
+  query = {
+    source   = each.value
     key_spec = local.key_spec
   }
 }
@@ -81,6 +118,35 @@ resource "terraform_data" "material_import" {
 
   provisioner "local-exec" {
     command = local.import_command
+  }
+}
+
+# Apply time, after the import step: rotate in each material_rotations entry, in order, on
+# the same key (import NEW_KEY_MATERIAL, RotateKeyOnDemand, prove). One step for the whole
+# list, not one per entry: instances of one resource run in parallel, and KMS holds only one
+# material pending rotation at a time. It re-runs whenever the import step does (renew,
+# reimport, enable/disable: every rotated material is re-imported or re-checked with it) and
+# when the list changes; the helper skips what is done, so re-runs are harmless.
+resource "terraform_data" "material_rotation" {
+  count = length(var.material_rotations) > 0 ? 1 : 0
+
+  triggers_replace = {
+    import_id = terraform_data.material_import.id
+    rotations = [
+      for i, r in var.material_rotations :
+      { material_source = r.material_source, material_fingerprint = local.rotation_fingerprints[i] }
+    ]
+  }
+
+  provisioner "local-exec" {
+    command = local.rotation_command
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.key_spec == "SYMMETRIC_DEFAULT"
+      error_message = "material_rotations needs a SYMMETRIC_DEFAULT key: KMS rotates imported material on demand only for symmetric encryption keys. Rotate other keys with a new generation (make rotate)."
+    }
   }
 }
 

@@ -37,3 +37,8 @@ output "import_id" {
   description = "Id of the import step; it changes whenever the material is (re-)imported."
   value       = terraform_data.material_import.id
 }
+
+output "rotated_material_fingerprints" {
+  description = "Fingerprints of the materials rotated in on demand, in order; the last one is the key's current material when the list is not empty."
+  value       = local.rotation_fingerprints
+}

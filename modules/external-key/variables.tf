@@ -20,6 +20,36 @@ variable "material_fingerprint" {
   }
 }
 
+variable "material_rotations" {
+  description = "New material rotated into this same key on demand, in order (SYMMETRIC_DEFAULT keys only): each entry is imported with ImportType NEW_KEY_MATERIAL and made current with RotateKeyOnDemand. The key id and any alias stay; older ciphertexts still decrypt. Append only: KMS keeps every material a key had, so an entry can never change or go. material_fingerprint works as for the first material."
+  type = list(object({
+    material_source      = string
+    material_fingerprint = optional(string)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for r in var.material_rotations : can(regex("^[a-z][a-z0-9+.-]*:", r.material_source))])
+    error_message = "Each material_rotations material_source must be a URI reference such as generate:NAME?escrow=file:///abs/dir, never the material itself; run `kms-import sources` for the forms."
+  }
+
+  validation {
+    condition     = alltrue([for r in var.material_rotations : r.material_fingerprint == null || can(regex("^hmac-sha256:[0-9a-f]{32}$", coalesce(r.material_fingerprint, "-")))])
+    error_message = "Each material_rotations material_fingerprint must be the output of `kms-import fingerprint --source ...` for symmetric material (hmac-sha256:<32 hex>), or null."
+  }
+
+  validation {
+    condition     = length(var.material_rotations) <= 25
+    error_message = "KMS allows at most 25 on-demand rotations per key; rotate to a new generation instead."
+  }
+
+  validation {
+    condition     = length(distinct([for r in var.material_rotations : r.material_source])) == length(var.material_rotations)
+    error_message = "Each material_rotations entry needs its own new material: a source may appear only once (the helper also refuses the key's own material)."
+  }
+}
+
 variable "alias_name" {
   description = "Alias for the key, e.g. \"alias/MyImportedKey\"; null creates no alias."
   type        = string

@@ -12,6 +12,7 @@ module "generation" {
   material_fingerprint    = each.value.material_fingerprint
   wrapping_algorithm      = each.value.wrapping_algorithm
   wrapping_key_spec       = each.value.wrapping_key_spec
+  material_rotations      = each.value.material_rotations
   valid_to                = each.value.valid_to
   enabled                 = each.value.enabled
   deletion_window_in_days = each.value.deletion_window_in_days

@@ -20,6 +20,10 @@ variable "generations" {
     description             = optional(string)
     wrapping_algorithm      = optional(string)
     wrapping_key_spec       = optional(string, "RSA_3072")
+    material_rotations = optional(list(object({
+      material_source      = string
+      material_fingerprint = optional(string)
+    })), [])
   }))
   nullable = false
 

@@ -93,8 +93,11 @@ def test_new_material_waits_pending_then_rotation_makes_it_current(kms, imported
     assert kms.rotate_key_on_demand(KeyId=key_id)["KeyId"].endswith(key_id)
     assert _current(kms, key_id) == second
     new_blob = kms.encrypt(KeyId=key_id, Plaintext=b"after")["CiphertextBlob"]
-    assert kms.decrypt(CiphertextBlob=old_blob)["Plaintext"] == b"before"
-    assert kms.decrypt(CiphertextBlob=new_blob)["Plaintext"] == b"after"
+    old_answer = kms.decrypt(CiphertextBlob=old_blob)
+    new_answer = kms.decrypt(CiphertextBlob=new_blob)
+    assert old_answer["Plaintext"] == b"before" and new_answer["Plaintext"] == b"after"
+    # Decrypt names the material that decrypted (DecryptResponse KeyMaterialId).
+    assert (old_answer["KeyMaterialId"], new_answer["KeyMaterialId"]) == (first, second)
     first_entry, second_entry = _materials(kms, key_id)
     assert first_entry["KeyMaterialState"] == "NON_CURRENT"
     assert first_entry["KeyMaterialDescription"] == "gen 1"

@@ -107,6 +107,12 @@ TF_CASES = [
     TfCase("description-too-long", "description", "d" * 8193, 0),
     # Matches the RFC 3339 pattern but is no date: refused by the validation itself.
     TfCase("valid-to-impossible-date", "valid_to", "2031-02-30T00:00:00Z", 0),
+    TfCase(
+        "rotation-source-is-material",
+        "material_rotations",
+        '[{material_source="c2VjcmV0IGtleSBtYXRlcmlhbA=="}]',
+        0,
+    ),
 ]
 
 

@@ -529,3 +529,37 @@ def test_cli_refuses_an_expression_file_and_a_missing_file(tmp_path: Path) -> No
     missing = run("--file", str(tmp_path / "none.tfvars"), "show")
     assert (missing.returncode, missing.stderr.count("\n")) == (1, 1)
     assert "does not exist; check --file" in missing.stderr
+
+
+# --- add-rotation -----------------------------------------------------------------------------
+
+
+def test_add_rotation_appends_entries_and_keeps_everything_else(root: Path) -> None:
+    tfvars.add_rotation(root, "g1", "generate:g1-r1?escrow=file:///secure/escrow")
+    tfvars.add_rotation(root, "g1", "generate:g1-r2?escrow=file:///secure/escrow")
+    removed, added = changed_lines(ROOT, root.read_text())
+    assert removed == []
+    assert added == [
+        "    material_rotations      = [\n",
+        '      { material_source = "generate:g1-r1?escrow=file:///secure/escrow" },\n',
+        '      { material_source = "generate:g1-r2?escrow=file:///secure/escrow" },\n',
+        "    ]\n",
+    ]
+    tfvars.add_rotation(root, "g2", "file:///secure/keys/g2-r1.bin")
+    rotations = {
+        name: [e["material_source"] for e in fields["material_rotations"]]
+        for name, fields in tfvars.summary(tfvars.load(root))["generations"].items()
+    }
+    assert rotations["g2"] == ["file:///secure/keys/g2-r1.bin"]
+    assert len(rotations["g1"]) == 2
+
+
+def test_add_rotation_refuses_material_the_generation_already_uses(root: Path) -> None:
+    tfvars.add_rotation(root, "g2", "file:///secure/keys/g2-r1.bin")
+    text = root.read_text()
+    for source in ("file:///secure/keys/g2.bin", "file:///secure/keys/g2-r1.bin"):
+        with pytest.raises(GenerationError, match="already uses"):
+            tfvars.add_rotation(root, "g2", source)
+    with pytest.raises(GenerationError, match="no generation 'g9'"):
+        tfvars.add_rotation(root, "g9", "file:///new.bin")
+    untouched(root, text)

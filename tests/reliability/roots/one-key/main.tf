@@ -85,6 +85,15 @@ variable "helper_command" {
   default     = null
 }
 
+variable "material_rotations" {
+  description = "Material rotated into the key on demand, in order."
+  type = list(object({
+    material_source      = string
+    material_fingerprint = optional(string)
+  }))
+  default = null
+}
+
 module "key" {
   source = "../modules/external-key"
 
@@ -100,6 +109,7 @@ module "key" {
   policy                  = var.policy
   tags                    = var.tags
   helper_command          = var.helper_command
+  material_rotations      = var.material_rotations
 }
 
 output "key_id" {

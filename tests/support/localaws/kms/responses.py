@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.core.utils import unix_time
 
-from localaws.kms import specs
+from localaws.kms import ciphertext, specs
 from localaws.kms.errors import ValidationException
 
 
@@ -116,15 +116,20 @@ def decrypt(self: Any) -> str:
     if key_id:
         self._validate_key_id(key_id)
     algorithm = self._get_param("EncryptionAlgorithm") or "SYMMETRIC_DEFAULT"
+    blob = self._get_param("CiphertextBlob") or b""
     plaintext, arn = self.kms_backend.decrypt(
-        ciphertext_blob=self._get_param("CiphertextBlob") or b"",
+        ciphertext_blob=blob,
         encryption_context=self._get_param("EncryptionContext", {}),
         key_id=key_id,
         encryption_algorithm=algorithm,
     )
-    return json.dumps(
-        {"Plaintext": _b64(plaintext), "KeyId": arn, "EncryptionAlgorithm": algorithm}
-    )
+    response = {"Plaintext": _b64(plaintext), "KeyId": arn, "EncryptionAlgorithm": algorithm}
+    # KMS names the material that decrypted a symmetric ciphertext (DecryptResponse
+    # KeyMaterialId, "present only when the operation uses a symmetric encryption KMS key").
+    material_id = ciphertext.material_id_of(blob) if algorithm == specs.SYMMETRIC else None
+    if material_id is not None:
+        response["KeyMaterialId"] = material_id
+    return json.dumps(response)
 
 
 def sign(self: Any) -> str:
