@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from iameval import ACCOUNT, Request, allowed, requests_for_call, without_statement
 
 from .workspace import Workspace
@@ -81,7 +80,10 @@ def test_policies_grants_and_least_privilege_importer(workspace, clean_stack):
     )
     workspace.write_vars(
         generations={
-            "g1": {"material_source": f"generate:g1?escrow=secretsmanager:{ESCROW}", "enabled": False},
+            "g1": {
+                "material_source": f"generate:g1?escrow=secretsmanager:{ESCROW}",
+                "enabled": False,
+            },
             "g2": {"material_source": f"ssm:{PARAMETER}?format=base64"},
         },
         active_generation="g2",

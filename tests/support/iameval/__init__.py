@@ -38,9 +38,7 @@ class Request:
 
 @cache
 def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    )
+    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
     return re.compile(f"^{body}$", (re.IGNORECASE if ignore_case else 0) | re.DOTALL)
 
 
@@ -118,9 +116,7 @@ def _via(service: str, region: str, context_key: str, arn: str) -> dict[str, str
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com", context_key: arn}
 
 
-def requests_for_call(
-    call: dict[str, str], secret_arn: Callable[[str, str], str]
-) -> list[Request]:
+def requests_for_call(call: dict[str, str], secret_arn: Callable[[str, str], str]) -> list[Request]:
     """The requests AWS authorizes for one recorded call. `secret_arn(name_or_arn, region)`
     resolves a secret's full ARN (with its random suffix) at the local AWS."""
     service, action, region = call["service"], call["action"], call["region"]
