@@ -251,6 +251,8 @@ locals {
   # behalf: only through that service, and only for that secret or parameter.
   via_service_keys = "arn:${local.arn_partition}:kms:*:${local.arn_account}:key/*"
 
+  # On-demand material rotation (kms:RotateKeyOnDemand, kms:ListKeyRotations) and replica
+  # keys (these statements on each replica's ARN) join this list when those features land.
   importer_statements = concat(
     [
       {
