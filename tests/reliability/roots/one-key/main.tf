@@ -85,6 +85,30 @@ variable "helper_command" {
   default     = null
 }
 
+variable "key_owners" {
+  description = "Key owners' principal ARNs."
+  type        = list(string)
+  default     = null
+}
+
+variable "key_users" {
+  description = "Key users' principal ARNs."
+  type        = list(string)
+  default     = null
+}
+
+variable "key_statements" {
+  description = "Extra key policy statements (the module types them)."
+  type        = any
+  default     = null
+}
+
+variable "grants" {
+  description = "Grants on the key (the module types them)."
+  type        = any
+  default     = null
+}
+
 module "key" {
   source = "../modules/external-key"
 
@@ -100,6 +124,10 @@ module "key" {
   policy                  = var.policy
   tags                    = var.tags
   helper_command          = var.helper_command
+  key_owners              = var.key_owners
+  key_users               = var.key_users
+  key_statements          = var.key_statements
+  grants                  = var.grants
 }
 
 output "key_id" {
