@@ -11,6 +11,18 @@ module "key" {
   active_generation = var.active_generation
   tags              = var.tags
   helper_command    = var.helper_command
+
+  policy                            = var.policy
+  enable_default_policy             = var.enable_default_policy
+  key_owners                        = var.key_owners
+  key_administrators                = var.key_administrators
+  key_users                         = var.key_users
+  key_service_users                 = var.key_service_users
+  key_service_roles_for_autoscaling = var.key_service_roles_for_autoscaling
+  key_statements                    = var.key_statements
+  source_policy_documents           = var.source_policy_documents
+  override_policy_documents         = var.override_policy_documents
+  grants                            = var.grants
 }
 
 # Upgrade from the single-key root (module "imported_key"): its key becomes generation

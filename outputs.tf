@@ -32,3 +32,18 @@ output "key_arns" {
   description = "Key ARN by generation name (read by `make status`)."
   value       = module.key.key_arns
 }
+
+output "key_policies" {
+  description = "The key policy JSON on each generation's key, by generation name."
+  value       = module.key.key_policies
+}
+
+output "grants" {
+  description = "Grant ids by generation name, then grant map key."
+  value       = module.key.grants
+}
+
+output "importer_policy_json" {
+  description = "IAM policy JSON for the principal that runs plan and apply's kms-import steps: exactly the calls the helper makes for these generations, scoped to their keys and material sources (see README, Least-privilege importer)."
+  value       = module.key.importer_policy_json
+}

@@ -4,6 +4,7 @@
 locals {
   fingerprint_tag = "kms-import:fingerprint"
   key_spec        = "SYMMETRIC_DEFAULT"
+  key_usage       = "ENCRYPT_DECRYPT" # policy.tf picks key users' actions by key_spec and key_usage
 
   wrapping_algorithm = coalesce(var.wrapping_algorithm, "RSAES_OAEP_SHA_256")
 
@@ -91,7 +92,7 @@ data "external" "rotation_fingerprint" {
 resource "aws_kms_external_key" "this" {
   description             = var.description
   deletion_window_in_days = var.deletion_window_in_days
-  policy                  = var.policy
+  policy                  = local.key_policy
   tags                    = merge(var.tags, { (local.fingerprint_tag) = local.material_fingerprint })
 
   lifecycle {

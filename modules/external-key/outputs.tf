@@ -42,3 +42,26 @@ output "rotated_material_fingerprints" {
   description = "Fingerprints of the materials rotated in on demand, in order; the last one is the key's current material when the list is not empty."
   value       = local.rotation_fingerprints
 }
+
+output "key_policy" {
+  description = "The key policy JSON the module put on the key (built from the role lists, or var.policy)."
+  value       = local.key_policy
+}
+
+output "grants" {
+  description = "Grant ids by grant map key."
+  value       = { for name, grant in aws_kms_grant.this : name => grant.grant_id }
+}
+
+output "importer_policy_json" {
+  description = "IAM policy JSON the principal running kms-import needs for this key and its material source (plan's fingerprint and apply's import step), scoped to the key's ARN and the source's secret or parameter."
+  value = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.importer_statements
+  })
+}
+
+output "importer_policy_statements" {
+  description = "The importer policy's statements (Sid, Effect, Action, Resource, Condition), for roots that merge several keys into one policy by Sid."
+  value       = local.importer_statements
+}

@@ -143,7 +143,7 @@ variable "deletion_window_in_days" {
 }
 
 variable "policy" {
-  description = "Key policy JSON; null lets KMS apply its default policy (the account root may administer the key)."
+  description = "Full key policy JSON, used as is (the role lists, key_statements and policy documents are then ignored); null builds the policy from enable_default_policy, the role lists, key_statements and source/override_policy_documents."
   type        = string
   default     = null
 
@@ -174,5 +174,188 @@ variable "helper_command" {
   validation {
     condition     = length(trimspace(var.helper_command)) > 0
     error_message = "helper_command must name the kms-import command, e.g. kms-import or /opt/venv/bin/kms-import."
+  }
+}
+
+################################################################################
+# Key policy and grants (policy.tf, grants.tf): who may administer, import into and use
+# the key. Modelled on terraform-aws-modules/terraform-aws-kms's role lists.
+################################################################################
+
+variable "enable_default_policy" {
+  description = "Keep KMS's default statement: the account root (that is, IAM policies in this account) may do everything with the key. It is what stops a policy from locking the account out; turn it off only with key_owners or key_administrators set."
+  type        = bool
+  default     = true
+  nullable    = false
+
+  validation {
+    condition     = var.enable_default_policy || var.policy != null || length(var.key_owners) + length(var.key_administrators) > 0
+    error_message = "enable_default_policy = false needs key_owners or key_administrators: otherwise nobody could change the key policy again and KMS refuses it (lock-out). Add the principals that administer the key, or keep enable_default_policy = true."
+  }
+}
+
+variable "key_owners" {
+  description = "IAM principal ARNs allowed every KMS action on the key (kms:*)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.key_owners : can(regex("^arn:aws[a-z-]*:(iam|sts)::\\d{12}:.+$", arn))])
+    error_message = "key_owners must be IAM principal ARNs such as arn:aws:iam::111122223333:role/KeyOwner (or an account root arn:aws:iam::111122223333:root)."
+  }
+}
+
+variable "key_administrators" {
+  description = "IAM principal ARNs that administer the key (KMS's key administrator statement) and manage its material: kms:GetParametersForImport, kms:ImportKeyMaterial, kms:DeleteImportedKeyMaterial, kms:RotateKeyOnDemand. Administrators cannot use the key for cryptography."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.key_administrators : can(regex("^arn:aws[a-z-]*:(iam|sts)::\\d{12}:.+$", arn))])
+    error_message = "key_administrators must be IAM principal ARNs such as arn:aws:iam::111122223333:role/KeyAdmin."
+  }
+}
+
+variable "key_users" {
+  description = "IAM principal ARNs that use the key for the operations its key spec and usage allow: encrypt/decrypt (symmetric: also GenerateDataKey*, ReEncrypt*), GenerateMac/VerifyMac (HMAC), Sign/Verify (signing keys); always DescribeKey."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.key_users : can(regex("^arn:aws[a-z-]*:(iam|sts)::\\d{12}:.+$", arn))])
+    error_message = "key_users must be IAM principal ARNs such as arn:aws:iam::111122223333:role/App."
+  }
+}
+
+variable "key_service_users" {
+  description = "IAM principal ARNs that may create, list and revoke grants on the key for AWS services (EBS, RDS, ...): only when kms:GrantIsForAWSResource is true."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.key_service_users : can(regex("^arn:aws[a-z-]*:(iam|sts)::\\d{12}:.+$", arn))])
+    error_message = "key_service_users must be IAM principal ARNs such as arn:aws:iam::111122223333:role/App."
+  }
+}
+
+variable "key_service_roles_for_autoscaling" {
+  description = "ARNs of AWSServiceRoleForAutoScaling roles that use the key for encrypted EBS volumes (key users' symmetric actions, and CreateGrant for AWS resources)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.key_service_roles_for_autoscaling : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/.+$", arn))])
+    error_message = "key_service_roles_for_autoscaling must be role ARNs such as arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling."
+  }
+}
+
+variable "key_statements" {
+  description = "Extra key policy statements, in aws_iam_policy_document's statement shape (sid, effect, actions, not_actions, resources, not_resources, principals, not_principals, condition), added after the built-in ones. Sids must be unique and differ from the built-in ones (Enable IAM User Permissions, KeyOwner, KeyAdministration, KeyUsage, KeyServiceUsage, KeyServiceRolesASG, KeyServiceRolesASGPersistentVol); to replace a built-in statement use override_policy_documents."
+  type = list(object({
+    sid           = optional(string)
+    effect        = optional(string, "Allow")
+    actions       = optional(list(string))
+    not_actions   = optional(list(string))
+    resources     = optional(list(string), ["*"])
+    not_resources = optional(list(string))
+    principals = optional(list(object({
+      type        = string
+      identifiers = list(string)
+    })), [])
+    not_principals = optional(list(object({
+      type        = string
+      identifiers = list(string)
+    })), [])
+    condition = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for s in var.key_statements : contains(["Allow", "Deny"], s.effect)])
+    error_message = "key_statements: effect must be Allow or Deny."
+  }
+
+  validation {
+    condition     = alltrue([for s in var.key_statements : (s.actions == null) != (s.not_actions == null)])
+    error_message = "key_statements: each statement needs exactly one of actions or not_actions."
+  }
+
+  validation {
+    condition = length(compact([for s in var.key_statements : s.sid])) == length(distinct(compact([for s in var.key_statements : s.sid]))) && length(setintersection(compact([for s in var.key_statements : s.sid]), [
+      "Enable IAM User Permissions", "KeyOwner", "KeyAdministration", "KeyUsage", "KeyServiceUsage", "KeyServiceRolesASG", "KeyServiceRolesASGPersistentVol",
+    ])) == 0
+    error_message = "key_statements: sids must be unique and must not reuse a built-in sid (Enable IAM User Permissions, KeyOwner, KeyAdministration, KeyUsage, KeyServiceUsage, KeyServiceRolesASG, KeyServiceRolesASGPersistentVol); replace a built-in statement with override_policy_documents instead."
+  }
+}
+
+variable "source_policy_documents" {
+  description = "Policy JSON documents whose statements come first; the module's statements with the same sid replace theirs."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for doc in var.source_policy_documents : can(jsondecode(doc).Statement)])
+    error_message = "source_policy_documents must be policy JSON documents with a Statement (use jsonencode or aws_iam_policy_document)."
+  }
+}
+
+variable "override_policy_documents" {
+  description = "Policy JSON documents merged last: their statements replace the module's statements with the same sid, the others are added."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for doc in var.override_policy_documents : can(jsondecode(doc).Statement)])
+    error_message = "override_policy_documents must be policy JSON documents with a Statement (use jsonencode or aws_iam_policy_document)."
+  }
+}
+
+variable "grants" {
+  description = "Grants on the key, by name (the map key is the grant's name unless name is set): grantee_principal, operations, and optionally constraints (encryption context), retiring_principal, grant_creation_tokens, retire_on_delete."
+  type = map(object({
+    grantee_principal = string
+    operations        = list(string)
+    name              = optional(string)
+    constraints = optional(list(object({
+      encryption_context_equals = optional(map(string))
+      encryption_context_subset = optional(map(string))
+    })), [])
+    retiring_principal    = optional(string)
+    grant_creation_tokens = optional(list(string))
+    retire_on_delete      = optional(bool, false)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue(flatten([for g in values(var.grants) : [for op in g.operations : contains([
+      "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+      "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
+      "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
+      "DeriveSharedSecret",
+    ], op)]]))
+    error_message = "grants: operations must be KMS grant operations such as Encrypt, Decrypt, GenerateDataKey, GenerateMac, VerifyMac, Sign, Verify, DescribeKey."
+  }
+
+  validation {
+    condition     = alltrue([for g in values(var.grants) : length(g.operations) > 0 && can(regex("^arn:aws[a-z-]*:iam::\\d{12}:.+$|^[a-z0-9.-]+\\.amazonaws\\.com$", g.grantee_principal))])
+    error_message = "grants: each grant needs at least one operation and a grantee_principal that is an IAM principal ARN (or an AWS service principal such as logs.us-east-1.amazonaws.com)."
+  }
+
+  validation {
+    condition     = alltrue([for k, g in var.grants : can(regex("^[a-zA-Z0-9:/_-]{1,256}$", coalesce(g.name, k)))])
+    error_message = "grants: a grant's name (the map key unless name is set) may hold letters, digits, :, /, _ and - (at most 256)."
   }
 }

@@ -41,3 +41,21 @@ output "key_arns" {
   description = "Key ARN by generation name (what `make status` reads)."
   value       = { for name, generation in module.generation : name => generation.key_arn }
 }
+
+output "key_policies" {
+  description = "The key policy JSON on each generation's key, by generation name."
+  value       = { for name, generation in module.generation : name => generation.key_policy }
+}
+
+output "grants" {
+  description = "Grant ids by generation name, then grant map key."
+  value       = { for name, generation in module.generation : name => generation.grants }
+}
+
+output "importer_policy_json" {
+  description = "IAM policy JSON the principal running kms-import needs for every generation (import, proof, enabled state, and the material sources' secrets or parameters), scoped to the generations' key ARNs."
+  value = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.importer_statements
+  })
+}

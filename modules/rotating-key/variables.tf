@@ -75,3 +75,109 @@ variable "helper_command" {
   default     = "kms-import"
   nullable    = false
 }
+
+################################################################################
+# Key policy and grants, the same for every generation: passed to modules/external-key,
+# which validates them and documents each (see its README).
+################################################################################
+
+variable "enable_default_policy" {
+  description = "Keep KMS's default statement (the account root, i.e. IAM policies in this account, may do everything with the keys). Turn it off only with key_owners or key_administrators set."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "key_owners" {
+  description = "IAM principal ARNs allowed every KMS action on the keys (kms:*)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_administrators" {
+  description = "IAM principal ARNs that administer the keys and manage their material (GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial, RotateKeyOnDemand), without cryptographic use."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_users" {
+  description = "IAM principal ARNs that use the keys for what their key spec allows (encrypt/decrypt, MAC, sign/verify)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_service_users" {
+  description = "IAM principal ARNs that may create, list and revoke grants on the keys for AWS services (kms:GrantIsForAWSResource)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_service_roles_for_autoscaling" {
+  description = "ARNs of AWSServiceRoleForAutoScaling roles that use the keys for encrypted EBS volumes."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_statements" {
+  description = "Extra key policy statements (aws_iam_policy_document's statement shape); sids unique and not a built-in one."
+  type = list(object({
+    sid           = optional(string)
+    effect        = optional(string, "Allow")
+    actions       = optional(list(string))
+    not_actions   = optional(list(string))
+    resources     = optional(list(string), ["*"])
+    not_resources = optional(list(string))
+    principals = optional(list(object({
+      type        = string
+      identifiers = list(string)
+    })), [])
+    not_principals = optional(list(object({
+      type        = string
+      identifiers = list(string)
+    })), [])
+    condition = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default  = []
+  nullable = false
+}
+
+variable "source_policy_documents" {
+  description = "Policy JSON documents whose statements come first in every key policy."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "override_policy_documents" {
+  description = "Policy JSON documents merged last into every key policy: same-sid statements replace the built-in ones."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "grants" {
+  description = "Grants created on every generation's key, by name: grantee_principal, operations, and optionally constraints, retiring_principal, grant_creation_tokens, retire_on_delete."
+  type = map(object({
+    grantee_principal = string
+    operations        = list(string)
+    name              = optional(string)
+    constraints = optional(list(object({
+      encryption_context_equals = optional(map(string))
+      encryption_context_subset = optional(map(string))
+    })), [])
+    retiring_principal    = optional(string)
+    grant_creation_tokens = optional(list(string))
+    retire_on_delete      = optional(bool, false)
+  }))
+  default  = {}
+  nullable = false
+}

@@ -105,6 +105,25 @@ TF_CASES = [
     TfCase("policy-not-json", "policy", "allow everything", 0),
     TfCase("helper-command-blank", "helper_command", "   ", 0),
     TfCase("description-too-long", "description", "d" * 8193, 0),
+    TfCase("key-owner-not-an-arn", "key_owners", '["KeyOwner"]', 0),
+    TfCase("key-user-not-an-arn", "key_users", '["arn:aws:s3:::bucket"]', 0),
+    TfCase("key-statement-neither-actions", "key_statements", '[{sid="X"}]', 1),
+    TfCase(
+        "key-statement-built-in-sid", "key_statements", '[{sid="KeyOwner",actions=["kms:*"]}]', 2
+    ),
+    TfCase("key-statement-effect", "key_statements", '[{effect="allow",actions=["kms:*"]}]', 0),
+    TfCase(
+        "grant-unknown-operation",
+        "grants",
+        '{app={grantee_principal="arn:aws:iam::123456789012:role/App",operations=["Frob"]}}',
+        0,
+    ),
+    TfCase(
+        "grant-grantee-not-a-principal",
+        "grants",
+        '{app={grantee_principal="App",operations=["Decrypt"]}}',
+        1,
+    ),
     # Matches the RFC 3339 pattern but is no date: refused by the validation itself.
     TfCase("valid-to-impossible-date", "valid_to", "2031-02-30T00:00:00Z", 0),
     TfCase(

@@ -19,7 +19,18 @@ _calls: list[dict[str, str]] = []
 _answered = 0
 
 
-def record(service: str, action: str, region: str, key_id: str | None) -> None:
+# The request fields that name what a call acts on (never a value: no SecretBinary here).
+_RESOURCE_FIELDS = {"SecretId": "secret_id", "Name": "name"}
+
+
+def record(
+    service: str,
+    action: str,
+    region: str,
+    key_id: str | None,
+    agent: str = "",
+    resources: dict[str, str] | None = None,
+) -> None:
     entry = {
         "service": service,
         "action": action,
@@ -28,6 +39,9 @@ def record(service: str, action: str, region: str, key_id: str | None) -> None:
     }
     if key_id:
         entry["key_id"] = key_id
+    if agent:
+        entry["agent"] = agent
+    entry.update(resources or {})
     global _answered
     with _lock:
         _calls.append(entry)
@@ -50,15 +64,36 @@ def clear() -> None:
         _calls.clear()
 
 
-def _key_id_of(body: Any) -> str | None:
+def _params_of(body: Any) -> dict[str, Any]:
     try:
         params = json.loads(body or "{}")
     except (ValueError, TypeError):
-        return None  # query-protocol services (STS, IAM) carry no KeyId
-    if not isinstance(params, dict):
-        return None
+        return {}  # query-protocol services (STS, IAM) carry no JSON body
+    return params if isinstance(params, dict) else {}
+
+
+def _key_id_of(body: Any) -> str | None:
+    params = _params_of(body)
     value = params.get("KeyId") or params.get("TargetKeyId")
     return value if isinstance(value, str) else None
+
+
+def _resources_of(body: Any) -> dict[str, str]:
+    params = _params_of(body)
+    return {
+        field: value
+        for name, field in _RESOURCE_FIELDS.items()
+        if isinstance(value := params.get(name), str)
+    }
+
+
+def _agent_of(headers: Any) -> str:
+    """`kms-import` for the helper's calls (its boto3 user agent says so), else ``."""
+    try:
+        agent = str(headers.get("User-Agent") or headers.get("user-agent") or "")
+    except AttributeError:
+        return ""
+    return "kms-import" if "kms-import" in agent else ""
 
 
 def install() -> None:
@@ -76,6 +111,8 @@ def install() -> None:
                 self._get_action() or "",
                 self.region or "",
                 _key_id_of(self.body),
+                _agent_of(self.headers),
+                _resources_of(self.body),
             )
         return original(self)
 

@@ -3,7 +3,8 @@
 GET    /_localaws/health   200 once the server answers
 GET    /_localaws/clock    {"now": RFC 3339}
 POST   /_localaws/clock    {"advance_seconds": N} | {"now": "RFC 3339"} | {"reset": true}
-GET    /_localaws/calls    [{"service","action","region","key_id"?,"time"}, ...]
+GET    /_localaws/calls    [{"service","action","region","key_id"?,"secret_id"?,"name"?,
+                             "agent"? ("kms-import" for the helper's calls),"time"}, ...]
 DELETE /_localaws/calls    clears the record
 """
 

@@ -94,6 +94,30 @@ variable "material_rotations" {
   default = null
 }
 
+variable "key_owners" {
+  description = "Key owners' principal ARNs."
+  type        = list(string)
+  default     = null
+}
+
+variable "key_users" {
+  description = "Key users' principal ARNs."
+  type        = list(string)
+  default     = null
+}
+
+variable "key_statements" {
+  description = "Extra key policy statements (the module types them)."
+  type        = any
+  default     = null
+}
+
+variable "grants" {
+  description = "Grants on the key (the module types them)."
+  type        = any
+  default     = null
+}
+
 module "key" {
   source = "../modules/external-key"
 
@@ -110,6 +134,10 @@ module "key" {
   tags                    = var.tags
   helper_command          = var.helper_command
   material_rotations      = var.material_rotations
+  key_owners              = var.key_owners
+  key_users               = var.key_users
+  key_statements          = var.key_statements
+  grants                  = var.grants
 }
 
 output "key_id" {

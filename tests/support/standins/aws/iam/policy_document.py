@@ -2,7 +2,9 @@
 
 Builds the JSON from statement blocks; one-element lists render as strings, as the real
 provider does; source documents come first, same-Sid statements from this document and then
-override documents replace them. Output is indented with two spaces; minified_json too.
+override documents replace them; a sid used twice among the statement blocks, or among the
+source documents, is an error (as dataSourcePolicyDocumentRead). Output is indented with two
+spaces; minified_json too.
 """
 
 from __future__ import annotations
@@ -113,6 +115,41 @@ def _statements_of(text: str) -> list[dict[str, Any]]:
     return stmts if isinstance(stmts, list) else [stmts]
 
 
+def _sources(texts: list[str]) -> list[dict[str, Any]]:
+    """source_policy_documents merged in order; a Sid seen twice across them is an error."""
+    merged: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, text in enumerate(texts):
+        stmts = _statements_of(text)
+        for number, stmt in enumerate(stmts):
+            sid = stmt.get("Sid") or ""
+            if sid and sid in seen:
+                raise ProviderError(
+                    f"writing IAM Policy Document: merging source document {index}: duplicate "
+                    f"Sid ({sid}) in source_policy_documents (statement {number}). Remove the "
+                    "Sid or ensure Sids are unique."
+                )
+            if sid:
+                seen.add(sid)
+        merged = _merge(merged, stmts)
+    return merged
+
+
+def _own_statements(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The data source's statement blocks; a non-blank sid used twice is an error."""
+    seen: set[str] = set()
+    for block in blocks:
+        sid = block.get("sid") or ""
+        if sid in seen:
+            raise ProviderError(
+                f"writing IAM Policy Document: duplicate Sid ({sid}). Remove the Sid or ensure "
+                "the Sid is unique."
+            )
+        if sid:
+            seen.add(sid)
+    return [_statement(b) for b in blocks]
+
+
 class PolicyDocumentDataSource(DataSource):
     type_name = "aws_iam_policy_document"
     schema = Block(
@@ -129,10 +166,8 @@ class PolicyDocumentDataSource(DataSource):
     )
 
     def read(self, meta: Any, config: State) -> State:
-        statements: list[dict[str, Any]] = []
-        for source in config.get("source_policy_documents") or []:
-            statements = _merge(statements, _statements_of(source))
-        statements = _merge(statements, [_statement(b) for b in config.get("statement") or []])
+        statements = _sources(config.get("source_policy_documents") or [])
+        statements = _merge(statements, _own_statements(config.get("statement") or []))
         for override in config.get("override_policy_documents") or []:
             statements = _merge(statements, _statements_of(override))
         doc: dict[str, Any] = {"Version": config.get("version") or "2012-10-17"}

@@ -1,10 +1,13 @@
 """aws_kms_grant (internal/service/kms/grant.go): every argument forces a new grant.
 
 id is "<key_id>:<grant_id>"; Delete retires the grant when retire_on_delete, else revokes it.
+Principals must be ARNs or service principals; a constraint may not set both encryption
+context maps (grantConstraintsIsValid).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +27,18 @@ from ..conns import AWSClient
 from ..region import REGION, region_of, set_region_diff
 from .finders import NotFound, find_grant, not_found
 
+# verify.ValidARN (arn.Parse: arn:partition:service:region:account:resource) or
+# verify.ValidServicePrincipal (e.g. logs.us-east-1.amazonaws.com).
+_ARN = re.compile(r"arn:[^:]+:[^:]+:[^:]*:[^:]*:.+")
+_SERVICE_PRINCIPAL = re.compile(r"([0-9A-Za-z-]+\.){1,4}(amazonaws\.com|amazon\.com)(\.cn)?")
+
+
+def _arn_or_service_principal(value: Any) -> str | None:
+    if _ARN.fullmatch(value) or _SERVICE_PRINCIPAL.fullmatch(value):
+        return None
+    return f"{value!r} is neither a valid ARN nor a valid service principal"
+
+
 _CONSTRAINTS = NestedBlock(
     Block(
         {
@@ -42,9 +57,13 @@ class Grant(Resource):
             "id": Attribute(STRING, optional=True, computed=True),
             "name": Attribute(STRING, optional=True, force_new=True),
             "key_id": Attribute(STRING, required=True, force_new=True),
-            "grantee_principal": Attribute(STRING, required=True, force_new=True),
+            "grantee_principal": Attribute(
+                STRING, required=True, force_new=True, validate=_arn_or_service_principal
+            ),
             "operations": Attribute(STRING_SET, required=True, force_new=True),
-            "retiring_principal": Attribute(STRING, optional=True, force_new=True),
+            "retiring_principal": Attribute(
+                STRING, optional=True, force_new=True, validate=_arn_or_service_principal
+            ),
             "grant_creation_tokens": Attribute(STRING_SET, optional=True, force_new=True),
             "retire_on_delete": Attribute(BOOL, optional=True, default=False, force_new=True),
             "grant_id": Attribute(STRING, computed=True),
@@ -74,6 +93,13 @@ class Grant(Resource):
         if planned.get("grant_creation_tokens"):
             request["GrantTokens"] = sorted(planned["grant_creation_tokens"])
         constraints = (planned.get("constraints") or [None])[0]
+        if constraints and all(
+            constraints.get(k) for k in ("encryption_context_equals", "encryption_context_subset")
+        ):
+            raise ProviderError(
+                "A grant constraint can't have both encryption_context_equals and "
+                "encryption_context_subset set"
+            )
         if constraints:
             request["Constraints"] = {
                 k: v

@@ -1,0 +1,343 @@
+# Who may administer, import into and use the key (the key policy), and what the principal
+# running kms-import needs (the importer policy output). The role lists follow
+# terraform-aws-modules/terraform-aws-kms and the KMS developer guide's default key policy.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
+
+  # What key users may do depends on the key spec and usage (KMS developer guide, "Allows
+  # key users to use the KMS key"): secret keys encrypt or MAC, key pairs add GetPublicKey.
+  key_user_actions = {
+    symmetric           = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    ENCRYPT_DECRYPT     = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GetPublicKey", "kms:ReEncrypt*"]
+    GENERATE_VERIFY_MAC = ["kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"]
+    SIGN_VERIFY         = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"]
+    KEY_AGREEMENT       = ["kms:DeriveSharedSecret", "kms:DescribeKey", "kms:GetPublicKey"]
+  }[local.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
+
+  # KMS's key administrator statement, plus the material actions of an imported key named
+  # explicitly (kms:Get* and kms:Delete* cover two of them already).
+  key_administrator_actions = [
+    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:DeleteImportedKeyMaterial",
+    "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:GetParametersForImport",
+    "kms:ImportKeyMaterial", "kms:List*", "kms:Put*", "kms:ReplicateKey", "kms:Revoke*",
+    "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:Update*",
+  ]
+
+  # With nothing but the default statement the document is KMS's own default policy, Id
+  # included, so keys made before this module built policies plan no change.
+  only_default_statement = (
+    var.enable_default_policy && length(var.source_policy_documents) + length(var.override_policy_documents) + length(var.key_statements) == 0
+    && length(var.key_owners) + length(var.key_administrators) + length(var.key_users) + length(var.key_service_users) + length(var.key_service_roles_for_autoscaling) == 0
+  )
+
+  key_policy = var.policy != null ? var.policy : one(data.aws_iam_policy_document.key[*].json)
+}
+
+data "aws_iam_policy_document" "key" {
+  count = var.policy == null ? 1 : 0
+
+  policy_id                 = local.only_default_statement ? "key-default-1" : null
+  source_policy_documents   = var.source_policy_documents
+  override_policy_documents = var.override_policy_documents
+
+  # KMS's default: IAM policies in this account decide. Keeps the account from locking itself out.
+  dynamic "statement" {
+    for_each = var.enable_default_policy ? [local.account_root] : []
+    content {
+      sid       = "Enable IAM User Permissions"
+      actions   = ["kms:*"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = [statement.value]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_owners) > 0 ? [var.key_owners] : []
+    content {
+      sid       = "KeyOwner"
+      actions   = ["kms:*"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_administrators) > 0 ? [var.key_administrators] : []
+    content {
+      sid       = "KeyAdministration"
+      actions   = local.key_administrator_actions
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_users) > 0 ? [var.key_users] : []
+    content {
+      sid       = "KeyUsage"
+      actions   = local.key_user_actions
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_service_users) > 0 ? [var.key_service_users] : []
+    content {
+      sid       = "KeyServiceUsage"
+      actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "Bool"
+        variable = "kms:GrantIsForAWSResource"
+        values   = ["true"]
+      }
+    }
+  }
+
+  # EC2 Auto Scaling's service-linked roles launching instances with volumes encrypted by this key.
+  dynamic "statement" {
+    for_each = length(var.key_service_roles_for_autoscaling) > 0 ? [var.key_service_roles_for_autoscaling] : []
+    content {
+      sid       = "KeyServiceRolesASG"
+      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_service_roles_for_autoscaling) > 0 ? [var.key_service_roles_for_autoscaling] : []
+    content {
+      sid       = "KeyServiceRolesASGPersistentVol"
+      actions   = ["kms:CreateGrant"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "Bool"
+        variable = "kms:GrantIsForAWSResource"
+        values   = ["true"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.key_statements
+    content {
+      sid           = statement.value.sid
+      effect        = statement.value.effect
+      actions       = statement.value.actions
+      not_actions   = statement.value.not_actions
+      resources     = statement.value.resources
+      not_resources = statement.value.not_resources
+      dynamic "principals" {
+        for_each = statement.value.principals
+        content {
+          type        = principals.value.type
+          identifiers = principals.value.identifiers
+        }
+      }
+      dynamic "not_principals" {
+        for_each = statement.value.not_principals
+        content {
+          type        = not_principals.value.type
+          identifiers = not_principals.value.identifiers
+        }
+      }
+      dynamic "condition" {
+        for_each = statement.value.condition
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+################################################################################
+# Importer policy: the IAM policy the principal running kms-import (plan's fingerprint
+# data source and apply's import step) needs for this key, scoped to it, and to the
+# material source's secret or parameter when the source lives in AWS. Each statement's Sid
+# names one feature; statements with the same Sid always hold the same actions, so roots
+# can merge several keys' statements by Sid (modules/rotating-key does).
+################################################################################
+
+locals {
+  key_arn_parts = split(":", aws_kms_external_key.this.arn)
+  arn_partition = local.key_arn_parts[1]
+  arn_region    = local.key_arn_parts[3]
+  arn_account   = local.key_arn_parts[4]
+
+  # The material source as kms-import parses it: scheme:path?name=value&...
+  source_parts  = regex("^([A-Za-z][A-Za-z0-9+.-]*):([^?#]*)(?:\\?([^#]*))?", var.material_source)
+  source_scheme = lower(local.source_parts[0])
+  source_path   = local.source_parts[1]
+  source_params = {
+    for name, values in {
+      for pair in split("&", local.source_parts[2] == null ? "" : local.source_parts[2]) :
+      split("=", pair)[0] => join("=", slice(split("=", pair), 1, length(split("=", pair))))... if pair != ""
+    } : name => values[0]
+  }
+
+  # generate:NAME?escrow=secretsmanager:PREFIX escrows in the secret PREFIX/NAME; the escrow
+  # reference's own ?region= arrives %-encoded (Terraform has no URL decoding: these are the
+  # escapes such a reference needs).
+  escrow_ref = local.source_scheme != "generate" ? "" : replace(replace(replace(replace(
+  lookup(local.source_params, "escrow", ""), "/%3[Ff]/", "?"), "/%3[Dd]/", "="), "/%26/", "&"), "/%2[Ff]/", "/")
+  escrow_parts  = startswith(local.escrow_ref, "secretsmanager:") ? regex("^secretsmanager:([^?]*)(?:\\?(.*))?$", local.escrow_ref) : null
+  escrow_region = local.escrow_parts == null ? null : try(regex("(?:^|&)region=([^&]+)", local.escrow_parts[1])[0], null)
+
+  # A source's ?region= wins; else the helper works in its environment's Region, which this
+  # policy takes to be the key's.
+  source_region = lookup(local.source_params, "region", local.arn_region)
+
+  # Secrets Manager appends -XXXXXX to a secret's name in its ARN.
+  source_secret_arn = (
+    local.source_scheme != "secretsmanager" ? null
+    : startswith(local.source_path, "arn:") ? local.source_path
+    : "arn:${local.arn_partition}:secretsmanager:${local.source_region}:${local.arn_account}:secret:${local.source_path}-??????"
+  )
+  escrow_secret_arn = local.escrow_parts == null ? null : format(
+    "arn:%s:secretsmanager:%s:%s:secret:%s/%s-??????",
+    local.arn_partition, coalesce(local.escrow_region, local.arn_region), local.arn_account,
+    trim(local.escrow_parts[0], "/"), local.source_path,
+  )
+  parameter_arn = (
+    local.source_scheme != "ssm" ? null
+    : startswith(local.source_path, "arn:") ? local.source_path
+    : "arn:${local.arn_partition}:ssm:${local.source_region}:${local.arn_account}:parameter/${trimprefix(local.source_path, "/")}"
+  )
+
+  # The proof kms-import runs after importing (helpers/kms_import/verify.py), by key kind.
+  proof = {
+    symmetric           = { sid = "KmsImportProveEncrypt", actions = ["kms:Decrypt", "kms:Encrypt"] }
+    ENCRYPT_DECRYPT     = { sid = "KmsImportProveDecrypt", actions = ["kms:Decrypt", "kms:GetPublicKey"] }
+    GENERATE_VERIFY_MAC = { sid = "KmsImportProveMac", actions = ["kms:GenerateMac"] }
+    SIGN_VERIFY         = { sid = "KmsImportProveSign", actions = ["kms:GetPublicKey", "kms:Sign"] }
+    KEY_AGREEMENT       = { sid = "KmsImportProvePublicKey", actions = ["kms:GetPublicKey"] }
+  }[local.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
+
+  # Where the service holding the source decrypts it with its own KMS key on the caller's
+  # behalf: only through that service, and only for that secret or parameter.
+  via_service_keys = "arn:${local.arn_partition}:kms:*:${local.arn_account}:key/*"
+
+  # Replica keys (these statements on each replica's ARN) join this list when they land.
+  importer_statements = concat(
+    [
+      {
+        Sid      = "KmsImportMaterial"
+        Effect   = "Allow"
+        Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags"]
+        Resource = [aws_kms_external_key.this.arn]
+      },
+      {
+        Sid      = local.proof.sid
+        Effect   = "Allow"
+        Action   = local.proof.actions
+        Resource = [aws_kms_external_key.this.arn]
+      },
+      {
+        # The import step applies `enabled`: DisableKey, and EnableKey when set back to true.
+        Sid      = "KmsImportEnabledState"
+        Effect   = "Allow"
+        Action   = ["kms:DisableKey", "kms:EnableKey"]
+        Resource = [aws_kms_external_key.this.arn]
+      },
+    ],
+    [for statement in [
+      {
+        # On-demand rotation: the import step lists the key's materials to judge each one,
+        # the rotation step imports NEW_KEY_MATERIAL and makes it current.
+        Sid      = "KmsImportRotateMaterial"
+        Effect   = "Allow"
+        Action   = ["kms:ListKeyRotations", "kms:RotateKeyOnDemand"]
+        Resource = [aws_kms_external_key.this.arn]
+      },
+    ] : statement if length(var.material_rotations) > 0],
+    [for statement in [
+      {
+        Sid      = "KmsImportReadSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.source_secret_arn]
+      },
+      {
+        Sid      = "KmsImportSecretKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["secretsmanager.${local.source_region}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:SecretARN" = [local.source_secret_arn] }
+        }
+      },
+    ] : statement if local.source_secret_arn != null],
+    [for statement in [
+      {
+        # CreateSecret with tags needs TagResource as well; GetSecretValue reads it back.
+        Sid      = "KmsImportEscrowSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:CreateSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
+        Resource = [local.escrow_secret_arn]
+      },
+      {
+        Sid      = "KmsImportEscrowSecretKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["secretsmanager.${coalesce(local.escrow_region, local.arn_region)}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:SecretARN" = [local.escrow_secret_arn] }
+        }
+      },
+    ] : statement if local.escrow_secret_arn != null],
+    [for statement in [
+      {
+        Sid      = "KmsImportReadParameter"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = [local.parameter_arn]
+      },
+      {
+        Sid      = "KmsImportParameterKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["ssm.${local.source_region}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:PARAMETER_ARN" = [local.parameter_arn] }
+        }
+      },
+    ] : statement if local.parameter_arn != null],
+  )
+}
