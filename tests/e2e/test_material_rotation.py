@@ -5,10 +5,12 @@ ciphertexts still decrypt, and `make reimport` brings back a deleted rotated mat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from iameval import allowed, requests_for_call
 
 from kms_import.material import secret_fingerprint
 
@@ -45,7 +47,16 @@ def test_rotate_material_keeps_key_and_alias_and_old_ciphertexts(
     (first,) = _materials(kms, arn)
     before = kms.encrypt(KeyId=ALIAS, Plaintext=b"before")["CiphertextBlob"]
 
+    workspace.stack.control("DELETE", "/_localaws/calls")
     workspace.make("rotate-material", AUTO_APPROVE="1", ESCROW=str(escrow))
+
+    # The root's importer policy covers every call the helper made in that apply.
+    policy = json.loads(workspace.outputs()["importer_policy_json"])
+    calls = workspace.stack.control("GET", "/_localaws/calls")
+    helper_calls = [c for c in calls if c.get("agent") == "kms-import"]
+    assert {"ListKeyRotations", "RotateKeyOnDemand"} <= {c["action"] for c in helper_calls}
+    requests = [r for c in helper_calls for r in requests_for_call(c, lambda *_: "")]
+    assert not [str(r) for r in requests if not allowed(policy, r)]
 
     # Same key, same alias; the generation gained one material, now current.
     assert workspace.outputs()["key_arns"] == {"g1": arn}
@@ -83,5 +94,6 @@ def test_rotate_material_keeps_key_and_alias_and_old_ciphertexts(
         b"after",
     ]
     assert workspace.plan_exitcode() == 0
+
     for material in sorted(escrow.glob("*.key")):
         workspace.assert_no_leak(material.read_bytes())
