@@ -69,16 +69,13 @@ SCHEMA = Block(
         "enabled": Attribute(BOOL, optional=True, computed=True),
         "expiration_model": Attribute(STRING, computed=True),
         "key_material_base64": Attribute(STRING, optional=True, force_new=True, sensitive=True),
-        # Since 6.11 (PR #44011). key_spec: Optional, ForceNew, Default SYMMETRIC_DEFAULT, and
-        # Read never sets it (issue #46080): an imported key has none in state, so any
-        # key_spec in config plans a replacement. key_usage: Optional + Computed + ForceNew,
-        # set by Read from DescribeKey.
+        # Since 6.11 (PR #44011). key_spec: Optional, ForceNew, and Read never sets it (issue
+        # #46080): an imported key has none in state, so any key_spec in config, even
+        # SYMMETRIC_DEFAULT, plans a replacement. No Default: with one, every imported key and
+        # every key made before 6.11 would plan a replacement, which nobody reported.
+        # key_usage: Optional + Computed + ForceNew, set by Read from DescribeKey.
         "key_spec": Attribute(
-            STRING,
-            optional=True,
-            force_new=True,
-            default="SYMMETRIC_DEFAULT",
-            validate=string_in(*KEY_SPECS),
+            STRING, optional=True, force_new=True, validate=string_in(*KEY_SPECS)
         ),
         "key_state": Attribute(STRING, computed=True),
         "key_usage": Attribute(
@@ -130,10 +127,11 @@ class ExternalKey(Resource):
             "BypassPolicyLockoutSafetyCheck": bool(
                 planned.get("bypass_policy_lockout_safety_check")
             ),
-            "KeySpec": planned.get("key_spec") or "SYMMETRIC_DEFAULT",
             "KeyUsage": planned.get("key_usage") or "ENCRYPT_DECRYPT",
             "Origin": "EXTERNAL",
         }
+        if planned.get("key_spec"):  # unset: KMS's own default, SYMMETRIC_DEFAULT
+            request["KeySpec"] = planned["key_spec"]
         tags = tags_in(meta, planned)
         if tags:
             request["Tags"] = tags
