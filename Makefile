@@ -128,10 +128,10 @@ FORCE_FLAG = $(if $(filter 1,$(FORCE)),--force)
 # The address of a generation's import step, for -replace.
 IMPORT_STEP = module.key.module.generation[\"$$gen\"].terraform_data.material_import
 
-rotate: init ## new escrowed material in a new generation, make it active, apply (old ones stay)
+rotate: init ## new escrowed material in a new generation (same key spec/usage), make it active, apply
 	@gen=$$($(TFVARS_EDIT) next-name) && \
 	  source="generate:$$gen-$$(date -u +%Y%m%dT%H%M%SZ)?escrow=file://$(ESCROW)" && \
-	  $(TFVARS_EDIT) add-generation $$gen --material-source "$$source" --activate && \
+	  $(TFVARS_EDIT) add-generation $$gen --material-source "$$source" --like-active --activate && \
 	  echo "==> generation $$gen is now active; applying" && $(APPLY)
 
 # Same key, new material: KMS on-demand rotation of imported material (symmetric keys only).

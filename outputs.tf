@@ -24,7 +24,7 @@ output "key_arn" {
 }
 
 output "generations" {
-  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled."
+  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled, key_spec, key_usage."
   value       = module.key.generations
 }
 

@@ -25,7 +25,7 @@ variable "description" {
 }
 
 variable "generations" {
-  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec."
+  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec, key_spec (default SYMMETRIC_DEFAULT), key_usage (null: the key spec's usage; RSA key specs must set it)."
   type = map(object({
     material_source         = string
     material_fingerprint    = optional(string)
@@ -35,6 +35,8 @@ variable "generations" {
     description             = optional(string)
     wrapping_algorithm      = optional(string)
     wrapping_key_spec       = optional(string, "RSA_3072")
+    key_spec                = optional(string, "SYMMETRIC_DEFAULT")
+    key_usage               = optional(string)
     material_rotations = optional(list(object({
       material_source      = string
       material_fingerprint = optional(string)

@@ -8,7 +8,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.11" # aws_kms_external_key key_spec/key_usage (#44011)
     }
     external = {
       source  = "hashicorp/external"

@@ -34,6 +34,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             enabled=not args.disable,
             region=args.region,
             with_rotations=args.with_rotations,
+            key_spec=args.key_spec,
+            key_usage=args.key_usage,
         )
     )
     verb = "imported" if outcome.imported else "already imported"
@@ -217,7 +219,7 @@ def _add_key(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .keyspecs import SPECS
+    from .keyspecs import KEY_USAGES, SPECS
     from .wrapping import ALGORITHMS, WRAPPING_KEY_SPECS
 
     parser = _Parser(prog="kms-import", description=__doc__)
@@ -249,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the key also holds material rotated in on demand (see rotate-material)",
     )
+    imp.add_argument("--key-spec", choices=sorted(SPECS), help="refuse a key of another key spec")
+    imp.add_argument("--key-usage", choices=KEY_USAGES, help="refuse a key with another key usage")
 
     rot = command(
         "rotate-material",
@@ -379,6 +383,13 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--valid-to", help="RFC 3339 expiry (omit: material never expires)")
     add.add_argument("--enabled", metavar="true|false")
     add.add_argument("--deletion-window-in-days", metavar="DAYS", help="7 to 30")
+    add.add_argument("--key-spec", help="e.g. HMAC_256 or RSA_2048 (default: SYMMETRIC_DEFAULT)")
+    add.add_argument("--key-usage", help="needed for RSA key specs: ENCRYPT_DECRYPT or SIGN_VERIFY")
+    add.add_argument(
+        "--like-active",
+        action="store_true",
+        help="same key spec and usage as the active generation (what make rotate uses)",
+    )
     add.add_argument("--activate", action="store_true", help="also make it the active one")
     add.add_argument("--create", action="store_true", help="create the file if it is missing")
 

@@ -36,6 +36,9 @@ class ImportRequest:
     # judge and re-import the first material by its own KeyMaterialId, not by the key's
     # (current) expiry, and leave the proof to the rotation step while those are missing.
     with_rotations: bool = False
+    # What the caller (the Terraform module) expects the key to be; None: whatever it is.
+    key_spec: str | None = None
+    key_usage: str | None = None
 
     @property
     def expiration_model(self) -> str:
@@ -55,6 +58,7 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
     kms = kms or aws.kms_client(request.key_id, request.region)
     key = keys.describe(kms, request.key_id, wait_for_new_key=True)
     _check_key(key)
+    _check_kind(key, request)
     spec = key_spec(key.key_spec)
     if request.wrapping_algorithm:
         wrapping.check_combination(spec, request.wrapping_algorithm, request.wrapping_key_spec)
@@ -178,6 +182,21 @@ def _check_key(key: KeyInfo) -> None:
         raise KeyStateError(
             f"key {key.key_id} is {key.state}", "wait until it is ready and run again"
         )
+
+
+def _check_kind(key: KeyInfo, request: ImportRequest) -> None:
+    """Refuse a key whose spec or usage is not the configured one: neither can ever change,
+    and the module cannot see the key's spec (the provider does not read it back)."""
+    for what, wanted, actual in (
+        ("key spec", request.key_spec, key.key_spec),
+        ("key usage", request.key_usage, key.key_usage),
+    ):
+        if wanted and wanted != actual:
+            raise KeyStateError(
+                f"key {key.key_id} has {what} {actual}, but {wanted} was asked for",
+                f"a key's {what} can never change: set it back to {actual}, or add a new "
+                f"generation with {wanted} and rotate to it",
+            )
 
 
 def _check_fingerprint(

@@ -67,6 +67,10 @@ SPECS: dict[str, KeySpec] = {
 }
 
 
+# Key usages an imported key can have that kms-import can prove (KEY_AGREEMENT: no proof yet).
+KEY_USAGES = ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
+
+
 def key_spec(name: str) -> KeySpec:
     try:
         return SPECS[name]

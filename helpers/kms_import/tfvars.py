@@ -382,6 +382,49 @@ def parse_field(name: str, text: str) -> str | bool | int | None:
     raise UsageError(f"field {name!r} cannot be set here", f"settable: {', '.join(SETTABLE)}")
 
 
+# What each key spec can be used for (CreateKey's KeySpec/KeyUsage rules, narrowed to what
+# kms-import can prove: no KEY_AGREEMENT). The module's key_usage validation says the same.
+USAGES_BY_SPEC_KIND = {
+    "SYMMETRIC_DEFAULT": ("ENCRYPT_DECRYPT",),
+    "HMAC_": ("GENERATE_VERIFY_MAC",),
+    "RSA_": ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
+    "ECC_": ("SIGN_VERIFY",),
+}
+
+
+def check_kind(key_spec: str | None, key_usage: str | None) -> dict[str, str]:
+    """key_spec / key_usage fields for a new generation, refused when the module would be."""
+    from .keyspecs import SPECS
+
+    if key_spec is None and key_usage is None:
+        return {}
+    spec = key_spec or "SYMMETRIC_DEFAULT"
+    if spec not in SPECS:
+        raise UsageError(f"unknown key spec {spec!r}", f"use one of {', '.join(SPECS)}")
+    usages = next(u for prefix, u in USAGES_BY_SPEC_KIND.items() if spec.startswith(prefix))
+    if key_usage is None and len(usages) > 1:
+        raise UsageError(
+            f"a {spec} key needs --key-usage", f"use {' or '.join(usages)} (it can never change)"
+        )
+    if key_usage is not None and key_usage not in usages:
+        raise UsageError(
+            f"key usage {key_usage!r} does not fit key spec {spec}",
+            f"a {spec} key takes {' or '.join(usages)}",
+        )
+    fields = {"key_spec": spec}
+    if key_usage is not None:
+        fields["key_usage"] = key_usage
+    return fields
+
+
+def active_kind(doc: Doc) -> dict[str, str]:
+    """key_spec / key_usage of the active generation, as written (empty when it has none)."""
+    fields = doc.values.get(GENERATIONS, {}).get(doc.active or "", {})
+    if not isinstance(fields, dict):
+        return {}
+    return {k: str(fields[k]) for k in ("key_spec", "key_usage") if fields.get(k) is not None}
+
+
 def hcl_literal(value: str | bool | int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -897,14 +940,22 @@ def run(args: argparse.Namespace) -> int:
         print(next_name(load(path).generations))
         return 0
     if action == "add-generation":
-        options = {
-            k: parse_field(k, v)
-            for k, v in (
-                ("valid_to", args.valid_to),
-                ("enabled", args.enabled),
-                ("deletion_window_in_days", args.deletion_window_in_days),
-            )
-            if v is not None
+        kind = active_kind(load(path)) if args.like_active else {}
+        if args.key_spec:  # a new spec starts from its own usage, not the active one's
+            kind = {"key_spec": args.key_spec}
+        if args.key_usage:
+            kind["key_usage"] = args.key_usage
+        options: dict[str, str | bool | int | None] = {
+            **check_kind(kind.get("key_spec"), kind.get("key_usage")),
+            **{
+                k: parse_field(k, v)
+                for k, v in (
+                    ("valid_to", args.valid_to),
+                    ("enabled", args.enabled),
+                    ("deletion_window_in_days", args.deletion_window_in_days),
+                )
+                if v is not None
+            },
         }
         add_generation(
             path,

@@ -3,10 +3,25 @@
 
 locals {
   fingerprint_tag = "kms-import:fingerprint"
-  key_spec        = "SYMMETRIC_DEFAULT"
-  key_usage       = "ENCRYPT_DECRYPT" # policy.tf picks key users' actions by key_spec and key_usage
+  key_spec        = var.key_spec
 
-  wrapping_algorithm = coalesce(var.wrapping_algorithm, "RSAES_OAEP_SHA_256")
+  # The key spec's one usage; RSA keys have two, and var.key_usage's validation makes RSA
+  # key specs name theirs, so the RSA entry here is never the one used.
+  secret_key = var.key_spec == "SYMMETRIC_DEFAULT" || startswith(var.key_spec, "HMAC_")
+  key_usage = coalesce(var.key_usage, (
+    var.key_spec == "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT"
+    : startswith(var.key_spec, "HMAC_") ? "GENERATE_VERIFY_MAC"
+    : startswith(var.key_spec, "ECC_") ? "SIGN_VERIFY"
+    : "ENCRYPT_DECRYPT"
+  ))
+
+  # With wrapping_algorithm = null the helper chooses (an HSM source may only offer some
+  # algorithms). The trigger records the helper's default for the key spec
+  # (wrapping.default_algorithm), which for symmetric keys is the RSAES_OAEP_SHA_256 earlier
+  # versions of this module recorded, so their import steps are not re-run by an upgrade.
+  wrapping_algorithm = coalesce(
+    var.wrapping_algorithm, local.secret_key ? "RSAES_OAEP_SHA_256" : "RSA_AES_KEY_WRAP_SHA_256",
+  )
 
   material_fingerprint = (
     var.material_fingerprint != null
@@ -30,10 +45,12 @@ locals {
       var.helper_command, "import",
       "--key-id", aws_kms_external_key.this.arn,
       "--source", var.material_source,
-      "--wrapping-algorithm", local.wrapping_algorithm,
+      "--key-spec", var.key_spec,
+      "--key-usage", local.key_usage,
       "--wrapping-key-spec", var.wrapping_key_spec,
       "--expect-fingerprint", local.material_fingerprint,
     ],
+    var.wrapping_algorithm == null ? [] : ["--wrapping-algorithm", var.wrapping_algorithm],
     local.valid_to == null ? [] : ["--valid-to", local.valid_to],
     var.enabled ? [] : ["--disable"],
     length(var.material_rotations) == 0 ? [] : ["--with-rotations"],
@@ -71,7 +88,7 @@ data "external" "fingerprint" {
   program = [var.helper_command, "fingerprint"]
   query = {
     source   = var.material_source
-    key_spec = local.key_spec
+    key_spec = var.key_spec
   }
 }
 
@@ -90,6 +107,8 @@ data "external" "rotation_fingerprint" {
 }
 
 resource "aws_kms_external_key" "this" {
+  key_spec                = var.key_spec
+  key_usage               = local.key_usage
   description             = var.description
   deletion_window_in_days = var.deletion_window_in_days
   policy                  = local.key_policy
@@ -100,22 +119,33 @@ resource "aws_kms_external_key" "this" {
     # on any valid_to change. The import step below owns valid_to and enabled instead.
     # The fingerprint tag records the material the key was made for and never changes:
     # the helper refuses any other material before calling ImportKeyMaterial.
-    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"]]
+    # key_spec (ForceNew): the provider's Read never sets it (hashicorp/terraform-provider-aws
+    # #46080, fix pending in #48518), so a key adopted with an import block (`make
+    # cancel-deletion`) reads back without it and would be planned for replacement, which
+    # schedules the adopted key's deletion. The import step checks the key's real spec
+    # instead (--key-spec) and refuses a mismatch. key_usage needs no guard: Read sets it.
+    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"]]
   }
 }
 
 # Apply time: import (or re-import with a new expiry), prove, then set enabled. It re-runs
 # exactly when one of these references changes; the helper makes re-runs harmless.
 resource "terraform_data" "material_import" {
-  triggers_replace = {
-    key_arn              = aws_kms_external_key.this.arn
-    material_source      = var.material_source
-    material_fingerprint = local.material_fingerprint
-    wrapping_algorithm   = local.wrapping_algorithm
-    wrapping_key_spec    = var.wrapping_key_spec
-    valid_to             = local.valid_to
-    enabled              = var.enabled
-  }
+  # ignore_changes hides a key_spec change from the key, so key_spec re-runs this step,
+  # whose --key-spec check then refuses the change. Only non-default specs are recorded, so
+  # the triggers of symmetric keys made by earlier versions of this module stay the same.
+  triggers_replace = merge(
+    {
+      key_arn              = aws_kms_external_key.this.arn
+      material_source      = var.material_source
+      material_fingerprint = local.material_fingerprint
+      wrapping_algorithm   = local.wrapping_algorithm
+      wrapping_key_spec    = var.wrapping_key_spec
+      valid_to             = local.valid_to
+      enabled              = var.enabled
+    },
+    var.key_spec == "SYMMETRIC_DEFAULT" ? {} : { key_spec = var.key_spec },
+  )
 
   provisioner "local-exec" {
     command = local.import_command

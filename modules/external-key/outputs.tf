@@ -8,6 +8,16 @@ output "key_arn" {
   value       = aws_kms_external_key.this.arn
 }
 
+output "key_spec" {
+  description = "The key spec (SYMMETRIC_DEFAULT, HMAC_256, RSA_2048, ...)."
+  value       = var.key_spec
+}
+
+output "key_usage" {
+  description = "The key usage (ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC or SIGN_VERIFY)."
+  value       = local.key_usage
+}
+
 output "alias_name" {
   description = "Name of the alias, or null when none was asked for."
   value       = one(aws_kms_alias.this[*].name)

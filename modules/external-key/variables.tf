@@ -50,6 +50,57 @@ variable "material_rotations" {
   }
 }
 
+variable "key_spec" {
+  description = "What the key is: SYMMETRIC_DEFAULT (32 bytes), HMAC_224/256/384/512, RSA_2048/3072/4096 or ECC_NIST_P256/P384/P521 and ECC_SECG_P256K1 (private keys). A key's spec never changes: change it by adding a new generation."
+  type        = string
+  default     = "SYMMETRIC_DEFAULT"
+  nullable    = false
+
+  validation {
+    condition = contains([
+      "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "RSA_2048", "RSA_3072",
+      "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
+    ], var.key_spec)
+    error_message = "key_spec must be one of the importable key specs: SYMMETRIC_DEFAULT, HMAC_224, HMAC_256, HMAC_384, HMAC_512, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1 (see docs/supported.md)."
+  }
+}
+
+variable "key_usage" {
+  description = "What the key does; null means the key spec's one usage: ENCRYPT_DECRYPT (SYMMETRIC_DEFAULT), GENERATE_VERIFY_MAC (HMAC_*), SIGN_VERIFY (ECC_*). RSA keys have two, so RSA_* key specs need it set: ENCRYPT_DECRYPT or SIGN_VERIFY."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.key_usage == null || contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(var.key_usage, "-"))
+    error_message = "key_usage must be null (the key spec's usage), ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC; KEY_AGREEMENT is not supported (kms-import cannot prove such a key)."
+  }
+
+  validation {
+    condition     = var.key_usage != null || !startswith(var.key_spec, "RSA_")
+    error_message = "key_usage must be set for an RSA key spec: ENCRYPT_DECRYPT or SIGN_VERIFY (a key's usage can never change, so the module does not guess)."
+  }
+
+  # Only for known names (the checks above and key_spec's own report unknown ones), so each
+  # mistake gives exactly one message.
+  validation {
+    condition = !contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(var.key_usage, "-")) || contains(lookup({
+      SYMMETRIC_DEFAULT = ["ENCRYPT_DECRYPT"],
+      HMAC_224          = ["GENERATE_VERIFY_MAC"],
+      HMAC_256          = ["GENERATE_VERIFY_MAC"],
+      HMAC_384          = ["GENERATE_VERIFY_MAC"],
+      HMAC_512          = ["GENERATE_VERIFY_MAC"],
+      RSA_2048          = ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+      RSA_3072          = ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+      RSA_4096          = ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+      ECC_NIST_P256     = ["SIGN_VERIFY"],
+      ECC_NIST_P384     = ["SIGN_VERIFY"],
+      ECC_NIST_P521     = ["SIGN_VERIFY"],
+      ECC_SECG_P256K1   = ["SIGN_VERIFY"],
+    }, var.key_spec, ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"]), coalesce(var.key_usage, "-"))
+    error_message = "key_usage does not fit key_spec: SYMMETRIC_DEFAULT takes ENCRYPT_DECRYPT, HMAC_* take GENERATE_VERIFY_MAC, RSA_* take ENCRYPT_DECRYPT or SIGN_VERIFY, ECC_* take SIGN_VERIFY; fix one of the two (or leave key_usage null)."
+  }
+}
+
 variable "alias_name" {
   description = "Alias for the key, e.g. \"alias/MyImportedKey\"; null creates no alias."
   type        = string
@@ -79,13 +130,18 @@ variable "description" {
 }
 
 variable "wrapping_algorithm" {
-  description = "How the helper wraps the material for import; null chooses RSAES_OAEP_SHA_256 for symmetric and HMAC keys (as the seed does) and RSA_AES_KEY_WRAP_SHA_256 for private keys."
+  description = "How the helper wraps the material for import; null lets the helper choose: RSAES_OAEP_SHA_256 for symmetric and HMAC keys (as the seed does), RSA_AES_KEY_WRAP_SHA_256 for private keys, or what an HSM source's token offers."
   type        = string
   default     = null
 
   validation {
     condition     = var.wrapping_algorithm == null || contains(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"], coalesce(var.wrapping_algorithm, "-"))
     error_message = "wrapping_algorithm must be null or one of RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, RSA_AES_KEY_WRAP_SHA_256."
+  }
+
+  validation {
+    condition     = !(startswith(coalesce(var.wrapping_algorithm, "-"), "RSAES_OAEP") && startswith(var.key_spec, "RSA_"))
+    error_message = "wrapping_algorithm RSAES_OAEP_* cannot carry an RSA private key (KMS takes those only through RSA_AES_KEY_WRAP_*); use RSA_AES_KEY_WRAP_SHA_256, or leave it null."
   }
 }
 

@@ -12,6 +12,8 @@ module "generation" {
   material_fingerprint    = each.value.material_fingerprint
   wrapping_algorithm      = each.value.wrapping_algorithm
   wrapping_key_spec       = each.value.wrapping_key_spec
+  key_spec                = each.value.key_spec
+  key_usage               = each.value.key_usage
   material_rotations      = each.value.material_rotations
   valid_to                = each.value.valid_to
   enabled                 = each.value.enabled

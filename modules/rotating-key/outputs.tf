@@ -24,7 +24,7 @@ output "active_key_arn" {
 }
 
 output "generations" {
-  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled."
+  description = "Per generation: key_id, key_arn, expiration_model, valid_to, material_fingerprint, enabled, key_spec, key_usage."
   value = {
     for name, generation in module.generation : name => {
       key_id               = generation.key_id
@@ -33,6 +33,8 @@ output "generations" {
       valid_to             = generation.valid_to
       material_fingerprint = generation.material_fingerprint
       enabled              = var.generations[name].enabled
+      key_spec             = generation.key_spec
+      key_usage            = generation.key_usage
     }
   }
 }

@@ -10,7 +10,7 @@ variable "alias_name" {
 }
 
 variable "generations" {
-  description = "Generations of the key, by name: each is one KMS key with its own imported material. Old generations stay (and decrypt their ciphertexts) until removed, which schedules their deletion."
+  description = "Generations of the key, by name: each is one KMS key with its own imported material. Old generations stay (and decrypt their ciphertexts) until removed, which schedules their deletion. Each may set key_spec (default SYMMETRIC_DEFAULT) and key_usage (null: the key spec's usage), checked by modules/external-key; the alias can only move between keys of the same spec and usage."
   type = map(object({
     material_source         = string
     material_fingerprint    = optional(string)
@@ -20,6 +20,8 @@ variable "generations" {
     description             = optional(string)
     wrapping_algorithm      = optional(string)
     wrapping_key_spec       = optional(string, "RSA_3072")
+    key_spec                = optional(string, "SYMMETRIC_DEFAULT")
+    key_usage               = optional(string)
     material_rotations = optional(list(object({
       material_source      = string
       material_fingerprint = optional(string)

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0"
+      version = ">= 6.11" # key_spec/key_usage on aws_kms_external_key (provider PR #44011)
     }
     external = {
       source  = "hashicorp/external"

@@ -81,6 +81,9 @@ class TfCase:
     value: str  # as written after -var=NAME=
     validation: int  # which of the variable's validation blocks must fail
     marks: tuple[Any, ...] = ()
+    # Other variables' validations read this one (key_spec): Terraform skips those while it
+    # is invalid, which would hide their errors in a shared wave.
+    alone: bool = False
 
 
 MAKE_TRAILER = re.compile(r"make(\[\d+\])?: \*\*\* ")
@@ -92,6 +95,9 @@ TF_CASES = [
     TfCase("alias-too-long", "alias_name", "alias/" + "k" * 251, 0),
     TfCase("wrapping-algorithm-unknown", "wrapping_algorithm", "RSA_OAEP", 0),
     TfCase("wrapping-key-spec-too-small", "wrapping_key_spec", "RSA_1024", 0),
+    TfCase("key-spec-unknown", "key_spec", "AES_256", 0, alone=True),
+    TfCase("key-usage-key-agreement", "key_usage", "KEY_AGREEMENT", 0),
+    TfCase("key-usage-does-not-fit-the-spec", "key_usage", "GENERATE_VERIFY_MAC", 2),
     TfCase("valid-to-in-the-past", "valid_to", "2020-01-01T00:00:00Z", 1),
     TfCase("valid-to-date-only", "valid_to", "2031-06-17", 0),
     TfCase("valid-to-without-zone", "valid_to", "2031-06-17T20:00:00", 0),
@@ -137,15 +143,16 @@ TF_CASES = [
 
 def _waves(cases: list[TfCase]) -> list[list[TfCase]]:
     """Wave k holds the k-th case of every variable: one bad value per variable per plan.
-    An expected failure gets a plan of its own, so it cannot mask the others."""
+    An expected failure gets a plan of its own, so it cannot mask the others; so does a
+    case other variables' validations depend on."""
     waves: list[list[TfCase]] = []
     seen: dict[str, int] = {}
-    for case in (c for c in cases if not c.marks):
+    for case in (c for c in cases if not (c.marks or c.alone)):
         k = seen[case.variable] = seen.get(case.variable, -1) + 1
         if k == len(waves):
             waves.append([])
         waves[k].append(case)
-    return waves + [[c] for c in cases if c.marks]
+    return waves + [[c] for c in cases if c.marks or c.alone]
 
 
 WAVES = _waves(TF_CASES)

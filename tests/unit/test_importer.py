@@ -195,3 +195,31 @@ def test_expiry_returns_the_key_to_pending_import_and_renew_restores_it(
     outcome = run_import(ImportRequest(arn, source, valid_to=renewed), kms=kms)
     assert outcome.imported and outcome.state == "Enabled"
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before expiry"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        ({"key_spec": "HMAC_512"}, "has key spec HMAC_256, but HMAC_512 was asked for"),
+        (
+            {"key_usage": "ENCRYPT_DECRYPT"},
+            "has key usage GENERATE_VERIFY_MAC, but ENCRYPT_DECRYPT",
+        ),
+    ],
+)
+def test_a_key_of_another_spec_or_usage_is_refused_before_any_import(
+    kms: Any, calls: Counter[str], tmp_path: Path, wanted: dict[str, str], message: str
+) -> None:
+    """The module passes --key-spec/--key-usage: the provider never reads key_spec back, so
+    this is where a key_spec edit on an existing generation is caught."""
+    source, _ = _material(tmp_path)
+    arn = _external_key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    calls.clear()
+    with pytest.raises(KeyStateError, match=message) as refused:
+        run_import(ImportRequest(arn, source, **wanted), kms=kms)
+    assert "can never change" in str(refused.value) and "new generation" in str(refused.value)
+    assert calls["GetParametersForImport"] == 0 and calls["ImportKeyMaterial"] == 0
+    outcome = run_import(
+        ImportRequest(arn, source, key_spec="HMAC_256", key_usage="GENERATE_VERIFY_MAC"), kms=kms
+    )
+    assert outcome.imported and "GenerateMac" in outcome.proof

@@ -504,6 +504,24 @@ def test_cli_round_trip(root: Path) -> None:
             "deletion_window_in_days '6' is not a whole number of days from 7 to 30",
         ),
         (["add-generation", "g3", "--material-source", "a:b", "--valid-to", "x"], 2, "RFC 3339"),
+        (
+            ["add-generation", "g3", "--material-source", "a:b", "--key-spec", "RSA_2048"],
+            2,
+            "a RSA_2048 key needs --key-usage; use ENCRYPT_DECRYPT or SIGN_VERIFY",
+        ),
+        (
+            [
+                *("add-generation", "g3", "--material-source", "a:b"),
+                *("--key-spec", "HMAC_256", "--key-usage", "SIGN_VERIFY"),
+            ],
+            2,
+            "key usage 'SIGN_VERIFY' does not fit key spec HMAC_256",
+        ),
+        (
+            ["add-generation", "g3", "--material-source", "a:b", "--key-spec", "AES_256"],
+            2,
+            "unknown key spec 'AES_256'",
+        ),
     ],
 )
 def test_cli_errors_are_one_line_with_exit_codes(
@@ -563,3 +581,34 @@ def test_add_rotation_refuses_material_the_generation_already_uses(root: Path) -
     with pytest.raises(GenerationError, match="no generation 'g9'"):
         tfvars.add_rotation(root, "g9", "file:///new.bin")
     untouched(root, text)
+
+
+def test_cli_add_generation_key_spec_and_like_active(root: Path) -> None:
+    """make rotate adds with --like-active: a rotated HMAC or RSA key keeps its kind."""
+    f = ["--file", str(root)]
+    hmac_args = ["--key-spec", "HMAC_256", "--activate"]
+    added = run(*f, "add-generation", "g3", "--material-source", "a:b", *hmac_args)
+    assert added.returncode == 0, added.stderr
+    assert (
+        run(*f, "add-generation", "g4", "--material-source", "c:d", "--like-active").returncode == 0
+    )
+    rsa = ["--key-spec", "RSA_2048", "--key-usage", "SIGN_VERIFY", "--activate"]
+    assert run(*f, "add-generation", "g5", "--material-source", "e:f", *rsa).returncode == 0
+    assert (
+        run(*f, "add-generation", "g6", "--material-source", "g:h", "--like-active").returncode == 0
+    )
+    # An explicit key spec starts from its own usage, not the active generation's.
+    explicit = ["--like-active", "--key-spec", "ECC_NIST_P256"]
+    assert run(*f, "add-generation", "g7", "--material-source", "i:j", *explicit).returncode == 0
+    gens = json.loads(run(*f, "show", "--json").stdout)["generations"]
+    kinds = {n: (g.get("key_spec"), g.get("key_usage")) for n, g in gens.items()}
+    assert kinds == {
+        "g1": (None, None),
+        "g2": (None, None),
+        "g3": ("HMAC_256", None),
+        "g4": ("HMAC_256", None),
+        "g5": ("RSA_2048", "SIGN_VERIFY"),
+        "g6": ("RSA_2048", "SIGN_VERIFY"),
+        "g7": ("ECC_NIST_P256", None),
+    }
+    assert '    key_spec        = "HMAC_256"\n' in root.read_text()

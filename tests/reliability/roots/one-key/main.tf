@@ -37,6 +37,18 @@ variable "description" {
   default     = null
 }
 
+variable "key_spec" {
+  description = "Key spec of the key."
+  type        = string
+  default     = null
+}
+
+variable "key_usage" {
+  description = "Key usage of the key."
+  type        = string
+  default     = null
+}
+
 variable "wrapping_algorithm" {
   description = "Wrapping algorithm for the import."
   type        = string
@@ -125,6 +137,8 @@ module "key" {
   material_fingerprint    = var.material_fingerprint
   alias_name              = var.alias_name
   description             = var.description
+  key_spec                = var.key_spec
+  key_usage               = var.key_usage
   wrapping_algorithm      = var.wrapping_algorithm
   wrapping_key_spec       = var.wrapping_key_spec
   valid_to                = var.valid_to

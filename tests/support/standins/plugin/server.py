@@ -172,8 +172,11 @@ class Servicer:
         res = self.spec.resources[request.type_name]
         resp = pb.ApplyResourceChange.Response(legacy_type_system=True)
         prior = decode(request.prior_state)
+        planned_raw = decode(request.planned_state)
+        if prior is not None and planned_raw is not None:
+            planned_raw = _update_as_sdk_sees_it(res.schema, prior, planned_raw)
         # d.Get of a not-yet-known value is its zero value in SDKv2: resources see None.
-        planned = _unknown_to_none(decode(request.planned_state))
+        planned = _unknown_to_none(planned_raw)
         new_state: State | None
         try:
             if planned is None:
@@ -222,6 +225,23 @@ class Servicer:
         return pb.ReadDataSource.Response(
             state=pb.DynamicValue(msgpack=encode(ds.schema.fill(state)))
         )
+
+
+def _update_as_sdk_sees_it(schema: Block, prior: State, planned: State) -> State:
+    """What an SDKv2 Update works from: ApplyResourceChange re-diffs the prior state against
+    the planned state used as config (schema.DiffFromValues). A computed attribute still
+    unknown there is dropped from that config (removeConfigUnknowns), so it keeps its prior
+    value; a null attribute with a Default gets the Default (ConfigFieldReader), which then
+    lands in the new state even where the plan had null (core only warns: legacy type
+    system). RequiresNew flags are switched off at this point ("too late to act upon")."""
+    seen = dict(planned)
+    for name, attr in schema.attributes.items():
+        value = seen.get(name)
+        if value is UNKNOWN and attr.computed:
+            seen[name] = prior.get(name)
+        elif value is None and attr.default is not None:
+            seen[name] = attr.default
+    return seen
 
 
 def _unknown_to_none(value: Any) -> Any:

@@ -17,6 +17,7 @@ from ...plugin.schema import (
     int_between,
     is_json,
     is_rfc3339,
+    string_in,
     string_len_between,
 )
 from ..conns import AWSClient
@@ -43,6 +44,15 @@ from .waiters import (
 TYPE_NAME = "KMS External Key"
 
 
+# awstypes.KeySpec and awstypes.KeyUsageType values (enum.Validate in the real schema).
+KEY_SPECS = (
+    "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
+    "ECC_SECG_P256K1", "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512",
+    "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ECC_NIST_EDWARDS25519",
+)  # fmt: skip
+KEY_USAGES = ("SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT")
+
+
 def _policy_check(value: Any) -> str | None:
     return string_len_between(0, 32768)(value) or is_json(value)
 
@@ -59,8 +69,18 @@ SCHEMA = Block(
         "enabled": Attribute(BOOL, optional=True, computed=True),
         "expiration_model": Attribute(STRING, computed=True),
         "key_material_base64": Attribute(STRING, optional=True, force_new=True, sensitive=True),
+        # Since 6.11 (PR #44011). key_spec: Optional, ForceNew, and Read never sets it (issue
+        # #46080): an imported key has none in state, so any key_spec in config, even
+        # SYMMETRIC_DEFAULT, plans a replacement. No Default: with one, every imported key and
+        # every key made before 6.11 would plan a replacement, which nobody reported.
+        # key_usage: Optional + Computed + ForceNew, set by Read from DescribeKey.
+        "key_spec": Attribute(
+            STRING, optional=True, force_new=True, validate=string_in(*KEY_SPECS)
+        ),
         "key_state": Attribute(STRING, computed=True),
-        "key_usage": Attribute(STRING, computed=True),
+        "key_usage": Attribute(
+            STRING, optional=True, computed=True, force_new=True, validate=string_in(*KEY_USAGES)
+        ),
         "multi_region": Attribute(BOOL, optional=True, computed=True, force_new=True),
         "policy": Attribute(STRING, optional=True, computed=True, validate=_policy_check),
         "region": REGION,
@@ -107,9 +127,11 @@ class ExternalKey(Resource):
             "BypassPolicyLockoutSafetyCheck": bool(
                 planned.get("bypass_policy_lockout_safety_check")
             ),
-            "KeyUsage": "ENCRYPT_DECRYPT",
+            "KeyUsage": planned.get("key_usage") or "ENCRYPT_DECRYPT",
             "Origin": "EXTERNAL",
         }
+        if planned.get("key_spec"):  # unset: KMS's own default, SYMMETRIC_DEFAULT
+            request["KeySpec"] = planned["key_spec"]
         tags = tags_in(meta, planned)
         if tags:
             request["Tags"] = tags
@@ -184,6 +206,8 @@ class ExternalKey(Resource):
             "enabled": bool(md.get("Enabled")),
             "expiration_model": md.get("ExpirationModel"),
             "key_state": md.get("KeyState"),
+            # No "key_spec": the provider's Read does not set it (#46080); state keeps
+            # whatever the plan had (nothing, after an import).
             "key_usage": md.get("KeyUsage"),
             "multi_region": bool(md.get("MultiRegion")),
             "policy": policy_to_set(state.get("policy"), key.policy),
