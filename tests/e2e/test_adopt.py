@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import uuid
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from kms_import.material import secret_fingerprint
@@ -40,6 +43,28 @@ resource "aws_kms_alias" "legacy" {
   target_key_id = aws_kms_external_key.legacy.id
 }
 """
+
+
+STATE_KEY = "legacy/terraform.tfstate"
+
+
+def _s3(ws: Workspace) -> Any:
+    env = ws.stack.env()
+    return boto3.client(
+        "s3",
+        region_name=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _versioned_bucket(ws: Workspace) -> str:
+    bucket = f"legacy-state-{uuid.uuid4().hex[:8]}"
+    s3 = _s3(ws)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return bucket
 
 
 def _adopt(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
@@ -111,9 +136,18 @@ def test_adopt_moves_the_key_under_the_module_and_names_every_plaintext_copy(
     import_tf = (new.dir / "adopt_g1.tf").read_text()
     assert f'id = "{key_id}"' in import_tf and 'id = "alias/MyImportedKey"' in import_tf
 
-    # The old root lets go; its state backup now holds the material, and adopt names it.
+    # The old root lets go of the key; its state backup now holds the material. Its state
+    # was also kept in a versioned bucket, as an s3 backend keeps it (tests/e2e/
+    # test_remote_state.py runs the real backend): the version from before still holds it.
+    bucket = _versioned_bucket(old)
+    s3 = _s3(old)
+    before = s3.put_object(Bucket=bucket, Key=STATE_KEY, Body=state.read_bytes())["VersionId"]
     old.tf("state", "rm", "aws_kms_external_key.legacy", "aws_kms_alias.legacy")
-    left = _adopt(old, "--state", str(state), "--source", source, "--leftovers-only")
+    after = s3.put_object(Bucket=bucket, Key=STATE_KEY, Body=state.read_bytes())["VersionId"]
+    left = _adopt(
+        old, "--state", str(state), "--scan", f"s3://{bucket}/{STATE_KEY}",
+        "--source", source, "--leftovers-only",
+    )  # fmt: skip
     assert left.returncode == 0, left.stderr
     (backup,) = old.dir.glob("terraform.tfstate.*.backup")  # state rm's own backup
     assert f"{backup}: material found" in left.stdout
@@ -121,6 +155,10 @@ def test_adopt_moves_the_key_under_the_module_and_names_every_plaintext_copy(
     assert f"{state}: material" not in left.stdout  # state rm cleaned the live state
     plan_file = old.dir / "plan-0.tfplan"  # a saved plan keeps the variable, zipped
     assert f"{plan_file} (inside tfplan): material found" in left.stdout
+    assert f"s3://{bucket}/{STATE_KEY}?versionId={before}: material found" in left.stdout
+    assert f"--version-id {before}" in left.stdout
+    assert after not in left.stdout
+    assert "plaintext material in 4 place(s)" in left.stdout  # + terraform.tfvars.json
 
     # The new root imports the same key and alias: nothing replaced, plan clean after.
     applied = new.apply()
