@@ -391,7 +391,29 @@ class AdoptRequest:
     key_spec: str = "SYMMETRIC_DEFAULT"
 
 
+def precheck(request: AdoptRequest) -> None:
+    """Refuse what would fail half-way (after the proof), before anything is asked of AWS."""
+    from . import tfvars
+
+    if request.leftovers_only:
+        return
+    tfvars.check_name(request.generation)
+    if request.root is not None and not request.root.is_dir():
+        raise UsageError(f"--root {request.root} is not a folder", "pass the new root's folder")
+    taken = (
+        request.tfvars is not None
+        and request.tfvars.exists()
+        and request.generation in tfvars.load(request.tfvars).generations
+    )
+    if taken:
+        raise UsageError(
+            f"{request.tfvars} already has a generation {request.generation!r}",
+            "pick another name with --generation",
+        )
+
+
 def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
+    precheck(request)
     state = read_state(request.state)
     if request.leftovers_only:
         with open_source(request.source).read(key_spec(request.key_spec)) as material:
