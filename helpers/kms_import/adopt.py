@@ -186,7 +186,7 @@ def check_against_state(old: OldKey, material: KeyMaterial, source: str) -> None
             f"{old.address}'s key_material_base64 is not base64", "check the old state"
         ) from None
     try:
-        if not hmac.compare_digest(bytes(recorded), bytes(plaintext)):
+        if not hmac.compare_digest(recorded, plaintext):  # no extra copies
             raise FingerprintMismatch(
                 f"{source} does not hold the material {old.address} imported",
                 "point --source at the same material (decoded from key_material_base64)",

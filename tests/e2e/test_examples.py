@@ -159,6 +159,5 @@ def test_example_applies_replans_clean_and_destroys(name: str, tmp_path: Path, c
     assert ws.plan_exitcode() == 0
     ws.destroy()
     assert all(_key(ws, key_id)["KeyState"] == "PendingDeletion" for key_id in key_ids)
-    assert ws.runner.resources() == {}
     for path in materials:
         ws.assert_no_leak(path.read_bytes())
