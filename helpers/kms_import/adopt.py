@@ -272,12 +272,23 @@ def write_import_file(root: Path, generation: str, module_address: str, old: Old
 
 
 def add_to_tfvars(
-    path: Path, generation: str, source: str, key: KeyInfo, old: OldKey, activate: bool
+    path: Path,
+    generation: str,
+    source: str,
+    fingerprint: str,
+    key: KeyInfo,
+    old: OldKey,
+    activate: bool,
 ) -> None:
+    """The generation as the key is: its source, the proven fingerprint (plan then never
+    reads the source, and the import step refuses any other material), enabled, expiry."""
     from . import tfvars
     from .validto import format_utc
 
-    options: dict[str, str | bool | int] = {"enabled": key.state == "Enabled"}
+    options: dict[str, str | bool | int] = {
+        "material_fingerprint": fingerprint,
+        "enabled": key.state == "Enabled",
+    }
     if key.valid_to is not None:
         options["valid_to"] = format_utc(key.valid_to)
     if old.deletion_window_in_days:
@@ -444,7 +455,13 @@ def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
         )
         if request.tfvars:
             add_to_tfvars(
-                request.tfvars, request.generation, request.source, key, old, request.activate
+                request.tfvars,
+                request.generation,
+                request.source,
+                fingerprint,
+                key,
+                old,
+                request.activate,
             )
         copies = find_copies(material, state, list(request.scan))
     plan = Plan(old, fingerprint, import_file, request.tfvars, state_rm_command(old))

@@ -133,6 +133,9 @@ def test_adopt_moves_the_key_under_the_module_and_names_every_plaintext_copy(
     assert f"{state}: material found" in out and "terraform state rm" in out
     assert f"{old.dir / 'terraform.tfvars.json'}: material found" in out
     assert f"shred -u {old.dir / 'terraform.tfvars.json'}" in out
+    written = tfvars.read_text()
+    assert 'active_generation = "g1"' in written
+    assert f'"{source}"' in written and f'"{secret_fingerprint(material)}"' in written
     import_tf = (new.dir / "adopt_g1.tf").read_text()
     assert f'id = "{key_id}"' in import_tf and 'id = "alias/MyImportedKey"' in import_tf
 
