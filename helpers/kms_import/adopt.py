@@ -27,7 +27,7 @@ import logging
 import shlex
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class OldKey:
     address: str
     key_id: str
     arn: str
-    material_b64: str
+    material_b64: str = field(repr=False)  # the plaintext, as the old state holds it
     deletion_window_in_days: int | None
     alias_addresses: tuple[tuple[str, str], ...]  # (address, alias name)
 

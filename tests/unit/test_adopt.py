@@ -52,6 +52,7 @@ def test_find_key_names_the_resource_its_alias_and_window():
     assert old.address == 'module.kms.aws_kms_external_key.legacy["a"]'
     assert old.arn == ARN and old.deletion_window_in_days == 7
     assert old.alias_addresses == (("aws_kms_alias.legacy", "alias/legacy"),)
+    assert base64.b64encode(b"m" * 32).decode() not in repr(old)  # never shown
 
 
 def test_find_key_refuses_none_or_an_unknown_address():
