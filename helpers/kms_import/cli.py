@@ -205,6 +205,29 @@ def cmd_import_wrapped(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adopt(args: argparse.Namespace) -> int:
+    """Move a key made with key_material_base64 under the module; list plaintext copies."""
+    from .adopt import AdoptRequest, report, run
+
+    plan, copies = run(
+        AdoptRequest(
+            state=args.state,
+            source=args.source,
+            address=args.address,
+            generation=args.generation,
+            root=args.root,
+            tfvars=args.tfvars,
+            module_address=args.module_address,
+            activate=args.activate,
+            scan=tuple(args.scan or ()),
+            leftovers_only=args.leftovers_only,
+            key_spec=args.key_spec,
+        )
+    )
+    print(report(plan, copies))
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line, like every other error."""
 
@@ -357,6 +380,41 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--source", required=True, help="material source URI")
     scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
     scan.add_argument("paths", nargs="+", type=Path, help="files or folders to search")
+
+    adopt = command(
+        "adopt",
+        cmd_adopt,
+        "move a key made with key_material_base64 under modules/rotating-key, and list "
+        "the plaintext copies the old setup left",
+    )
+    adopt.add_argument(
+        "--state",
+        required=True,
+        help="the old root's state: a terraform.tfstate or s3://BUCKET/KEY",
+    )
+    adopt.add_argument("--source", required=True, help="material source URI of the same material")
+    adopt.add_argument("--address", help="the old aws_kms_external_key (needed if several)")
+    adopt.add_argument("--generation", default="g1", help="generation name (default: g1)")
+    adopt.add_argument(
+        "--root", type=Path, help="the new root: adopt_GEN.tf (import blocks) goes here"
+    )
+    adopt.add_argument("--tfvars", type=Path, help="the new root's tfvars: the generation is added")
+    adopt.add_argument("--activate", action="store_true", help="make the generation the active one")
+    adopt.add_argument(
+        "--module-address",
+        default="module.key",
+        help="the rotating-key module in the new root (default: module.key, as in this repo)",
+    )
+    adopt.add_argument(
+        "--scan",
+        action="append",
+        metavar="PATH|s3://BUCKET/PREFIX",
+        help="more places to search for plaintext copies (repeatable)",
+    )
+    adopt.add_argument(
+        "--leftovers-only", action="store_true", help="only list the plaintext copies left"
+    )
+    adopt.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
 
     _add_tfvars(
         command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")

@@ -44,8 +44,11 @@ class Workspace:
         work = tmp / "work"
         work.mkdir(parents=True)
         shutil.copytree(REPO / "modules", work / "modules")
-        root_copy = work / "root"
-        root_copy.mkdir()
+        # An example keeps its place relative to modules/ (examples/NAME refers to
+        # ../../modules); every other root becomes work/root.
+        example = root.resolve().parent == REPO / "examples"
+        root_copy = work / "examples" / root.name if example else work / "root"
+        root_copy.mkdir(parents=True)
         for tf in root.glob("*.tf"):
             shutil.copy(tf, root_copy / tf.name)
         # The repo root refers to ./modules, other roots to ../modules: both resolve.
@@ -57,6 +60,10 @@ class Workspace:
     def write_vars(self, **variables: Any) -> None:
         clean = {k: v for k, v in variables.items() if v is not None}
         (self.dir / "terraform.tfvars.json").write_text(json.dumps(clean, indent=2))
+
+    def vars(self) -> dict[str, Any]:
+        """The variables last written with write_vars."""
+        return dict(json.loads((self.dir / "terraform.tfvars.json").read_text()))
 
     def write_generations(self, active: str = "g1", **generations: dict[str, Any]) -> None:
         """The root's tfvars: generations by name (None-valued options left out)."""

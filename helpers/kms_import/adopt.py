@@ -1,0 +1,502 @@
+"""`kms-import adopt`: move a key made with `key_material_base64` under modules/rotating-key.
+
+The provider's own import (`aws_kms_external_key` + `key_material_base64`) keeps the plaintext
+material in Terraform state. Adopting keeps the key (same id, same material, no replacement):
+
+1. find the key in the old state (a local file or an s3:// object), with any alias on it;
+2. prove the material source holds exactly that key's material: it must equal the state's
+   `key_material_base64`, and KMS must accept it as a re-import of the key's existing
+   material with the key's own expiry (KMS refuses any other material with
+   IncorrectKeyMaterialException, so nothing changes unless it is the same material);
+3. tag the key with its fingerprint (what the module checks before every import);
+4. write an `import` block (key, alias) into the new root and the generation into its tfvars,
+   and print the `terraform state rm` for the old root;
+5. list every plaintext copy the old setup left: files under the old state's folder (state,
+   its backups, tfvars) and every S3 object version under the old state's key.
+
+`--leftovers-only` runs step 5 alone (after `terraform state rm`, to see what remains).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import shlex
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import aws, keys, wrapping
+from .errors import FingerprintMismatch, KeyStateError, KmsImportError, UsageError
+from .keys import FINGERPRINT_TAG, KeyInfo
+from .keyspecs import key_spec
+from .leakscan import Hit, scan_bytes, scan_paths, spellings
+from .material import KeyMaterial
+from .sources import open_source
+
+log = logging.getLogger("kms-import")
+
+RESOURCE_TYPE = "aws_kms_external_key"
+IMPORT_WRAPPING_KEY_SPEC = "RSA_3072"
+
+
+class AdoptError(KmsImportError):
+    """The old state or key cannot be adopted as asked."""
+
+
+@dataclass(frozen=True)
+class OldKey:
+    """The key's resource in the old state (never holding the material beyond the check)."""
+
+    address: str
+    key_id: str
+    arn: str
+    material_b64: str = field(repr=False)  # the plaintext, as the old state holds it
+    deletion_window_in_days: int | None
+    alias_addresses: tuple[tuple[str, str], ...]  # (address, alias name)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One place holding the plaintext material, and how to destroy it."""
+
+    where: str
+    spelling: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: material found ({self.spelling}); {self.remedy}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: OldKey
+    fingerprint: str
+    import_file: Path | None
+    tfvars: Path | None
+    state_rm: str
+
+
+# ---- the old state -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateRef:
+    text: str
+    path: Path | None = None
+    bucket: str | None = None
+    key: str | None = None
+
+
+def read_state(ref: str) -> StateRef:
+    if ref.startswith("s3://"):
+        bucket, key = _split_s3(ref)
+        s3 = aws.client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise aws.translate(exc, f"reading {ref}") from None
+        return StateRef(body.decode(), bucket=bucket, key=key)
+    path = Path(ref)
+    try:
+        return StateRef(path.read_text(), path=path)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the old state {path}: {exc.strerror}",
+            "pass the old root's terraform.tfstate or s3://BUCKET/KEY of its remote state",
+        ) from None
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not bucket or not key:
+        raise UsageError(f"{uri!r} does not name an S3 object", "use s3://BUCKET/KEY")
+    return bucket, key
+
+
+def _instances(state: dict[str, Any], rtype: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for res in state.get("resources", []):
+        if res.get("mode") != "managed" or res.get("type") != rtype:
+            continue
+        prefix = f"{res['module']}." if res.get("module") else ""
+        for inst in res.get("instances", []):
+            index = inst.get("index_key")
+            suffix = "" if index is None else f"[{json.dumps(index)}]"
+            yield f"{prefix}{rtype}.{res['name']}{suffix}", inst.get("attributes", {})
+
+
+def find_key(text: str, address: str | None, where: str) -> OldKey:
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError:
+        raise UsageError(
+            f"{where} is not a Terraform state (JSON)", "pass terraform.tfstate"
+        ) from None
+    found = {
+        a: attrs
+        for a, attrs in _instances(state, RESOURCE_TYPE)
+        if attrs.get("key_material_base64")
+    }
+    if address is not None:
+        if address not in found:
+            raise AdoptError(
+                f"{where} has no {address} with key_material_base64",
+                f"pick one of: {', '.join(sorted(found)) or 'none found'}",
+            )
+    elif len(found) != 1:
+        raise AdoptError(
+            f"{where} holds {len(found)} {RESOURCE_TYPE} with key_material_base64",
+            "name one with --address" if found else "nothing to adopt there",
+        )
+    address = address or next(iter(found))
+    attrs = found[address]
+    aliases = tuple(
+        (a, str(alias["name"]))
+        for a, alias in _instances(state, "aws_kms_alias")
+        if alias.get("target_key_id") in (attrs.get("id"), attrs.get("arn"))
+    )
+    window = attrs.get("deletion_window_in_days")
+    return OldKey(
+        address=address,
+        key_id=str(attrs["id"]),
+        arn=str(attrs["arn"]),
+        material_b64=str(attrs["key_material_base64"]),
+        deletion_window_in_days=int(window) if window else None,
+        alias_addresses=aliases,
+    )
+
+
+# ---- the proof ---------------------------------------------------------------------------
+
+
+def check_against_state(old: OldKey, material: KeyMaterial, source: str) -> None:
+    """The source must hold the bytes the old state imported (when it can show them)."""
+    plaintext = getattr(material, "buffer", None)
+    if plaintext is None:
+        return  # an HSM never shows the key: KMS's re-import check below decides alone
+    try:
+        recorded = bytearray(base64.b64decode(old.material_b64, validate=True))
+    except (binascii.Error, ValueError):
+        raise AdoptError(
+            f"{old.address}'s key_material_base64 is not base64", "check the old state"
+        ) from None
+    try:
+        if not hmac.compare_digest(recorded, plaintext):  # no extra copies
+            raise FingerprintMismatch(
+                f"{source} does not hold the material {old.address} imported",
+                "point --source at the same material (decoded from key_material_base64)",
+            )
+    finally:
+        recorded[:] = bytes(len(recorded))
+
+
+def prove_by_reimport(kms: Any, key: KeyInfo, material: KeyMaterial, source: str) -> None:
+    """Re-import the material as the key's existing material, with the key's own expiry.
+
+    KMS accepts only the material the key already has (IncorrectKeyMaterialException
+    otherwise), so this proves the material and changes nothing about the key."""
+    spec = key_spec(key.key_spec)
+    algorithm = wrapping.choose_algorithm(
+        spec, None, material.wrapping_algorithms, material.description
+    )
+    wrapping.check_combination(spec, algorithm, IMPORT_WRAPPING_KEY_SPEC, material.size)
+    params = aws.call(
+        "GetParametersForImport",
+        kms.get_parameters_for_import,
+        KeyId=key.arn,
+        WrappingAlgorithm=algorithm,
+        WrappingKeySpec=IMPORT_WRAPPING_KEY_SPEC,
+    )
+    args: dict[str, Any] = {
+        "KeyId": key.arn,
+        "ImportToken": params["ImportToken"],
+        "EncryptedKeyMaterial": material.wrap(params["PublicKey"], algorithm),
+        "ExpirationModel": key.expiration_model or "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+    if key.valid_to is not None:
+        args["ValidTo"] = key.valid_to
+    try:
+        kms.import_key_material(**args)
+    except Exception as exc:
+        if aws.error_code(exc) == "IncorrectKeyMaterialException":
+            raise FingerprintMismatch(
+                f"key {key.key_id} does not hold the material of {source} (KMS refused it "
+                "as the key's existing material)",
+                "nothing was changed; point --source at the key's own material",
+            ) from None
+        raise aws.translate(exc, "ImportKeyMaterial (proof)") from None
+    finally:
+        args.clear()
+
+
+def _check_key(key: KeyInfo) -> None:
+    if key.origin != "EXTERNAL":
+        raise KeyStateError(f"key {key.key_id} has origin {key.origin}", "only EXTERNAL keys")
+    if not key.has_material:
+        raise KeyStateError(
+            f"key {key.key_id} is {key.state}, so KMS cannot confirm its material",
+            "re-import it with the old setup (or cancel its deletion) first, then adopt",
+        )
+
+
+# ---- what the user runs ------------------------------------------------------------------
+
+
+def import_block(to: str, key_id: str) -> str:
+    return f"import {{\n  to = {to}\n  id = {json.dumps(key_id)}\n}}\n"
+
+
+def write_import_file(root: Path, generation: str, module_address: str, old: OldKey) -> Path:
+    blocks = [
+        import_block(
+            f'{module_address}.module.generation["{generation}"].{RESOURCE_TYPE}.this',
+            old.key_id,
+        )
+    ]
+    if old.alias_addresses:
+        blocks.append(
+            import_block(f"{module_address}.aws_kms_alias.active", old.alias_addresses[0][1])
+        )
+    header = (
+        f"# Written by `kms-import adopt`: {old.address} ({old.key_id}) becomes generation\n"
+        f"# {generation}. Remove this file after the apply that imports it.\n\n"
+    )
+    path = root / f"adopt_{generation}.tf"
+    path.write_text(header + "\n".join(blocks))
+    return path
+
+
+def add_to_tfvars(
+    path: Path,
+    generation: str,
+    source: str,
+    fingerprint: str,
+    key: KeyInfo,
+    old: OldKey,
+    activate: bool,
+) -> None:
+    """The generation as the key is: its source, the proven fingerprint (plan then never
+    reads the source, and the import step refuses any other material), enabled, expiry."""
+    from . import tfvars
+    from .validto import format_utc
+
+    options: dict[str, str | bool | int] = {
+        "material_fingerprint": fingerprint,
+        "enabled": key.state == "Enabled",
+    }
+    if key.valid_to is not None:
+        options["valid_to"] = format_utc(key.valid_to)
+    if old.deletion_window_in_days:
+        options["deletion_window_in_days"] = old.deletion_window_in_days
+    tfvars.add_generation(path, generation, source, options, create=True, activate=activate)
+
+
+def state_rm_command(old: OldKey) -> str:
+    addresses = [old.address, *(a for a, _ in old.alias_addresses)]
+    return "terraform state rm " + " ".join(shlex.quote(a) for a in addresses)
+
+
+# ---- leftovers ---------------------------------------------------------------------------
+
+
+def find_copies(material: KeyMaterial, state: StateRef, extra: list[str]) -> list[Copy]:
+    plaintext = getattr(material, "buffer", None)
+    if plaintext is None:
+        raise AdoptError(
+            f"{material.description} never leaves its holder", "there is no plaintext to look for"
+        )
+    needles = spellings(plaintext)
+    copies: list[Copy] = []
+    local = [Path(p) for p in extra if not p.startswith("s3://")]
+    remote = [p for p in extra if p.startswith("s3://")]
+    if state.path is not None:
+        local.insert(0, state.path.parent)
+    if state.bucket and state.key:
+        remote.insert(0, f"s3://{state.bucket}/{state.key}")
+    for hit in scan_paths(local, needles):
+        copies.append(Copy(hit.where, hit.spelling, _file_remedy(hit.where, state)))
+    for archive, member, hit in _zipped_hits(local, needles):
+        where = f"{archive} (inside {member})"
+        copies.append(Copy(where, hit.spelling, _file_remedy(str(archive), state)))
+    for uri in remote:
+        copies += _s3_copies(uri, needles)
+    return _first_spelling(copies)
+
+
+def _zipped_hits(roots: list[Path], needles: dict[str, bytes]) -> Iterator[tuple[Path, str, Hit]]:
+    """Saved plans (`terraform plan -out`) are zip files: their variables and state are
+    compressed, so the plain scan cannot see the material there; search their members."""
+    for root in roots:
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        for path in files:
+            if path.is_symlink() or not zipfile.is_zipfile(path):
+                continue
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    for member in archive.namelist():
+                        data = archive.read(member)
+                        for hit in scan_bytes(f"{path}:{member}", data, needles):
+                            yield path, member, hit
+            except (zipfile.BadZipFile, OSError):
+                continue
+
+
+def _file_remedy(where: str, state: StateRef) -> str:
+    if state.path is not None and Path(where) == state.path:
+        return "the current state: `terraform state rm` (printed above) rewrites it without it"
+    return f"destroy it: shred -u {shlex.quote(where)}"
+
+
+def _s3_copies(uri: str, needles: dict[str, bytes]) -> list[Copy]:
+    bucket, prefix = _split_s3(uri)
+    s3 = aws.client("s3")
+    copies: list[Copy] = []
+    try:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            for version in page.get("Versions", []):
+                key, vid = version["Key"], version["VersionId"]
+                body = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)["Body"].read()
+                where = f"s3://{bucket}/{key}?versionId={vid}"
+                remedy = "destroy it: aws s3api delete-object " + shlex.join(
+                    ["--bucket", bucket, "--key", key, "--version-id", vid]
+                )
+                copies += [
+                    Copy(where, h.spelling, remedy) for h in scan_bytes(where, body, needles)
+                ]
+    except KmsImportError:
+        raise
+    except Exception as exc:
+        raise aws.translate(exc, f"listing versions of {uri}") from None
+    return copies
+
+
+def _first_spelling(copies: list[Copy]) -> list[Copy]:
+    """One line per place (the first spelling found there)."""
+    seen: dict[str, Copy] = {}
+    for copy in copies:
+        seen.setdefault(copy.where, copy)
+    return list(seen.values())
+
+
+# ---- the command -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdoptRequest:
+    state: str
+    source: str
+    address: str | None = None
+    generation: str = "g1"
+    root: Path | None = None
+    tfvars: Path | None = None
+    module_address: str = "module.key"
+    activate: bool = False
+    scan: tuple[str, ...] = ()
+    leftovers_only: bool = False
+    key_spec: str = "SYMMETRIC_DEFAULT"
+
+
+def precheck(request: AdoptRequest) -> None:
+    """Refuse what would fail half-way (after the proof), before anything is asked of AWS."""
+    from . import tfvars
+
+    if request.leftovers_only:
+        return
+    tfvars.check_name(request.generation)
+    if request.root is not None and not request.root.is_dir():
+        raise UsageError(f"--root {request.root} is not a folder", "pass the new root's folder")
+    taken = (
+        request.tfvars is not None
+        and request.tfvars.exists()
+        and request.generation in tfvars.load(request.tfvars).generations
+    )
+    if taken:
+        raise UsageError(
+            f"{request.tfvars} already has a generation {request.generation!r}",
+            "pick another name with --generation",
+        )
+
+
+def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
+    precheck(request)
+    state = read_state(request.state)
+    if request.leftovers_only:
+        with open_source(request.source).read(key_spec(request.key_spec)) as material:
+            return None, find_copies(material, state, list(request.scan))
+    old = find_key(state.text, request.address, request.state)
+    kms = aws.kms_client(old.arn)
+    key = keys.describe(kms, old.arn)
+    _check_key(key)
+    if key.recorded_fingerprint is not None:
+        log.info("%s: already tagged %s", key.key_id, key.recorded_fingerprint)
+    spec = key_spec(key.key_spec)
+    with open_source(request.source).read(spec) as material:
+        check_against_state(old, material, request.source)
+        fingerprint = material.fingerprint(spec)
+        if key.recorded_fingerprint not in (None, fingerprint):
+            raise FingerprintMismatch(
+                f"key {key.key_id} is tagged for material {key.recorded_fingerprint}, "
+                f"{request.source} holds {fingerprint}",
+                "point --source at the key's own material",
+            )
+        prove_by_reimport(kms, key, material, request.source)
+        log.info("%s: proven: KMS accepted %s as its existing material", key.key_id, request.source)
+        _tag(kms, key, fingerprint)
+        import_file = (
+            write_import_file(request.root, request.generation, request.module_address, old)
+            if request.root
+            else None
+        )
+        if request.tfvars:
+            add_to_tfvars(
+                request.tfvars,
+                request.generation,
+                request.source,
+                fingerprint,
+                key,
+                old,
+                request.activate,
+            )
+        copies = find_copies(material, state, list(request.scan))
+    plan = Plan(old, fingerprint, import_file, request.tfvars, state_rm_command(old))
+    return plan, copies
+
+
+def _tag(kms: Any, key: KeyInfo, fingerprint: str) -> None:
+    aws.call(
+        "TagResource",
+        kms.tag_resource,
+        KeyId=key.arn,
+        Tags=[{"TagKey": FINGERPRINT_TAG, "TagValue": fingerprint}],
+    )
+
+
+def report(plan: Plan | None, copies: list[Copy]) -> str:
+    lines: list[str] = []
+    if plan is not None:
+        lines += [
+            f"{plan.key.address}: key {plan.key.key_id} holds the material of the source "
+            f"(fingerprint {plan.fingerprint}); tagged {FINGERPRINT_TAG}",
+        ]
+        if plan.import_file:
+            lines.append(f"wrote {plan.import_file} (import blocks)")
+        if plan.tfvars:
+            lines.append(f"added the generation to {plan.tfvars}")
+        lines += [
+            "next, in the old root: remove the resource blocks and key_material_base64, then",
+            f"  {plan.state_rm}",
+            "then in the new root: terraform plan (imports, no replacement) && terraform apply",
+            "then run this again with --leftovers-only: `terraform state rm` leaves a backup",
+        ]
+    if copies:
+        lines.append(f"plaintext material in {len(copies)} place(s):")
+        lines += [f"  {copy}" for copy in copies]
+    else:
+        lines.append("no plaintext copies found in the places searched")
+    return "\n".join(lines)
