@@ -3,8 +3,8 @@
 
 data "aws_caller_identity" "current" {}
 
-# The account root administers the keys (KMS's default policy, written out so it can be
-# narrowed: add your key users and administrators here).
+# The account root administers the keys: a source policy document, whose statements come
+# first; the modules add their role-list statements and key_statements after it.
 data "aws_iam_policy_document" "key" {
   # In a key policy, resources = ["*"] means this key only.
   #checkov:skip=CKV_AWS_109: a key policy's "*" resource is the key itself
@@ -22,11 +22,30 @@ data "aws_iam_policy_document" "key" {
   }
 }
 
+locals {
+  account_root = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"
+
+  # One extra key policy statement, in aws_iam_policy_document's shape: CloudWatch Logs may
+  # use the key for this account's log groups.
+  logs_statement = {
+    sid        = "CloudWatchLogsUse"
+    actions    = ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    principals = [{ type = "Service", identifiers = ["logs.${var.region}.amazonaws.com"] }]
+    condition = [{
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:*"]
+    }]
+  }
+}
+
 module "single" {
   source = "../../modules/external-key"
 
   material_source         = var.single_material_source
   material_fingerprint    = var.single_material_fingerprint
+  key_spec                = "SYMMETRIC_DEFAULT"
+  key_usage               = "ENCRYPT_DECRYPT"
   alias_name              = "alias/example-complete-single"
   description             = "example: complete, single key"
   wrapping_algorithm      = "RSA_AES_KEY_WRAP_SHA_256"
@@ -34,9 +53,28 @@ module "single" {
   valid_to                = var.single_valid_to
   enabled                 = true
   deletion_window_in_days = 7
-  policy                  = data.aws_iam_policy_document.key.json
+  material_rotations      = var.single_material_rotations # on-demand rotations: append only
   tags                    = { example = "complete", owner = "platform" }
   helper_command          = var.helper_command
+
+  # The key policy, built from role lists (policy = a full JSON document replaces all of it).
+  policy                            = null
+  enable_default_policy             = true
+  key_owners                        = []
+  key_administrators                = var.key_administrators
+  key_users                         = var.key_users
+  key_service_users                 = var.key_service_users
+  key_service_roles_for_autoscaling = []
+  key_statements                    = [local.logs_statement]
+  source_policy_documents           = [data.aws_iam_policy_document.key.json]
+  override_policy_documents         = []
+  grants = {
+    app-decrypt = {
+      grantee_principal = local.account_root
+      operations        = ["Decrypt", "DescribeKey"]
+      constraints       = [{ encryption_context_equals = { purpose = "example" } }]
+    }
+  }
 }
 
 module "rotating" {
@@ -49,15 +87,30 @@ module "rotating" {
     g1 = {
       material_source         = var.rotating_material_source
       material_fingerprint    = null
+      key_spec                = "SYMMETRIC_DEFAULT"
+      key_usage               = "ENCRYPT_DECRYPT"
       valid_to                = null
       enabled                 = true
       deletion_window_in_days = 7
       description             = "example: complete, rotating key g1"
       wrapping_algorithm      = "RSAES_OAEP_SHA_1"
       wrapping_key_spec       = "RSA_2048"
+      material_rotations      = []
     }
   }
-  policy         = data.aws_iam_policy_document.key.json
   tags           = { example = "complete", owner = "platform" }
   helper_command = var.helper_command
+
+  # The same policy inputs, shared by every generation's key.
+  policy                            = null
+  enable_default_policy             = true
+  key_owners                        = []
+  key_administrators                = var.key_administrators
+  key_users                         = var.key_users
+  key_service_users                 = []
+  key_service_roles_for_autoscaling = []
+  key_statements                    = []
+  source_policy_documents           = [data.aws_iam_policy_document.key.json]
+  override_policy_documents         = []
+  grants                            = {}
 }

@@ -50,3 +50,34 @@ variable "helper_command" {
   default     = "kms-import"
   nullable    = false
 }
+
+variable "single_material_rotations" {
+  description = "Material rotated into the single key on demand, in order (append only); each entry's material_source is a reference like the first one's."
+  type = list(object({
+    material_source      = string
+    material_fingerprint = optional(string)
+  }))
+  default  = []
+  nullable = false
+}
+
+variable "key_administrators" {
+  description = "IAM principal ARNs that administer the keys and manage their material (not use them)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_users" {
+  description = "IAM principal ARNs that encrypt and decrypt with the keys."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_service_users" {
+  description = "IAM principal ARNs that may grant AWS services (EBS, RDS, ...) use of the single key."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

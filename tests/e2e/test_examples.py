@@ -75,7 +75,11 @@ def _complete_check(ws: Workspace) -> list[str]:
     assert tags["kms-import:fingerprint"] == single["material_fingerprint"]
     assert (tags["example"], tags["owner"]) == ("complete", "platform")
     policy = ws.kms().get_key_policy(KeyId=single["key_id"], PolicyName="default")["Policy"]
-    assert "AccountRootAdministers" in policy
+    assert "AccountRootAdministers" in policy and "CloudWatchLogsUse" in policy
+    grants = ws.kms().list_grants(KeyId=single["key_id"])["Grants"]
+    assert [(g["Name"], sorted(g["Operations"])) for g in grants] == [
+        ("app-decrypt", ["Decrypt", "DescribeKey"])
+    ]
     _round_trip(ws, "alias/example-complete-single")
 
     g1 = rotating["generations"]["g1"]
