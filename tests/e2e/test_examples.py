@@ -7,6 +7,7 @@ path (../../modules/...), as a copied repo would; the Workspace keeps that layou
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -165,3 +166,26 @@ def test_example_applies_replans_clean_and_destroys(name: str, tmp_path: Path, c
     assert all(_key(ws, key_id)["KeyState"] == "PendingDeletion" for key_id in key_ids)
     for path in materials:
         ws.assert_no_leak(path.read_bytes())
+
+
+def test_hsm_example_applies_replans_clean_and_destroys(
+    tmp_path: Path, clean_stack: Any, softhsm: Any
+) -> None:
+    """examples/hsm against a SoftHSM2 token: the token wraps its own sensitive key."""
+    assert (EXAMPLES / "hsm" / "README.md").is_file()
+    ws = Workspace.create(tmp_path, clean_stack, root=EXAMPLES / "hsm")
+    material = os.urandom(32)
+    label = f"example-hsm-{os.urandom(4).hex()}"  # the token lives for the whole session
+    softhsm.add_key(label, material)
+    ws.runner.env["SOFTHSM2_CONF"] = str(softhsm.conf)
+    ws.write_vars(material_source=softhsm.uri(label), helper_command=str(HELPER))
+    ws.apply()
+
+    out = ws.outputs()
+    assert out["material_fingerprint"] == secret_fingerprint(material)
+    assert _key(ws, out["key_id"])["KeyState"] == "Enabled"
+    _round_trip(ws, "alias/example-hsm")
+    assert ws.plan_exitcode() == 0
+    ws.destroy()
+    assert _key(ws, out["key_id"])["KeyState"] == "PendingDeletion"
+    ws.assert_no_leak(material)
