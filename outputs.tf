@@ -32,3 +32,8 @@ output "key_arns" {
   description = "Key ARN by generation name (read by `make status`)."
   value       = module.key.key_arns
 }
+
+output "replica_arns" {
+  description = "Replica key ARN by generation name, then by Region (read by `make delete-material`)."
+  value       = module.key.replica_arns
+}

@@ -25,7 +25,7 @@ variable "description" {
 }
 
 variable "generations" {
-  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec."
+  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec, multi_region, replica_regions (Regions that get a replica with the same material)."
   type = map(object({
     material_source         = string
     material_fingerprint    = optional(string)
@@ -35,6 +35,8 @@ variable "generations" {
     description             = optional(string)
     wrapping_algorithm      = optional(string)
     wrapping_key_spec       = optional(string, "RSA_3072")
+    multi_region            = optional(bool, false)
+    replica_regions         = optional(list(string), [])
   }))
 }
 

@@ -32,6 +32,8 @@ class KeyInfo:
     multi_region: bool
     deletion_date: datetime | None
     recorded_fingerprint: str | None
+    # A multi-Region primary's replicas (their ARNs), as DescribeKey lists them.
+    replica_arns: tuple[str, ...] = ()
 
     @property
     def has_material(self) -> bool:
@@ -64,7 +66,15 @@ def describe(
         multi_region=bool(meta.get("MultiRegion")),
         deletion_date=meta.get("DeletionDate"),
         recorded_fingerprint=recorded,
+        replica_arns=_replica_arns(meta),
     )
+
+
+def _replica_arns(meta: dict[str, Any]) -> tuple[str, ...]:
+    config = meta.get("MultiRegionConfiguration") or {}
+    if config.get("MultiRegionKeyType") != "PRIMARY":
+        return ()
+    return tuple(replica["Arn"] for replica in config.get("ReplicaKeys", []) if "Arn" in replica)
 
 
 def wait_for_material(kms: Any, key_id: str) -> KeyInfo:

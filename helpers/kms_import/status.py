@@ -1,19 +1,22 @@
-"""`kms-import status`: one line per key with what an operator needs to know."""
+"""`kms-import status`: one line per key and Region with what an operator needs to know.
+
+A multi-Region primary is followed by one line per replica (DescribeKey lists them), each
+with the replica's own state, expiry and fingerprint tag: material is imported per Region."""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import aws, keys
 from .errors import UsageError
 from .validto import format_utc
 
 COLUMNS = (
-    "generation", "key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint",
-    "deletion_date",
+    "generation", "region", "key_id", "state", "expiration_model", "valid_to", "aliases",
+    "fingerprint", "deletion_date",
 )  # fmt: skip
 EXIT_EXPIRING = 3
 
@@ -44,7 +47,7 @@ def report(
     as_json: bool = False,
     expiring_within_days: int | None = None,
 ) -> int:
-    rows = [_row(label, key_id, region) for label, key_id in key_ids]
+    rows = [row for label, key_id in key_ids for row in _rows(label, key_id, region)]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
@@ -52,11 +55,21 @@ def report(
     return _expiry_warnings(rows, expiring_within_days)
 
 
-def _row(label: str, key_id: str, region: str | None) -> dict[str, str]:
+def _rows(label: str, key_id: str, region: str | None) -> list[dict[str, str]]:
+    """The key's line, then one line per replica (by Region) when it is a multi-Region primary."""
     kms = aws.kms_client(key_id, region)
     key = keys.describe(kms, key_id)
+    rows = [_row(label, kms, key)]
+    for replica_arn in sorted(key.replica_arns, key=aws.region_of):  # type: ignore[arg-type]
+        replica_kms = aws.kms_client(replica_arn)
+        rows.append(_row(label, replica_kms, keys.describe(replica_kms, replica_arn)))
+    return rows
+
+
+def _row(label: str, kms: Any, key: keys.KeyInfo) -> dict[str, str]:
     return {
         "generation": label,
+        "region": key.region,
         "key_id": key.key_id,
         "arn": key.arn,
         "state": key.state,
@@ -84,7 +97,7 @@ def _expiry_warnings(rows: list[dict[str, str]], days: int | None) -> int:
     ]
     for row in soon:
         print(
-            f"warning: {row['key_id']} material expires {row['valid_to']} "
+            f"warning: {row['key_id']} ({row['region']}) material expires {row['valid_to']} "
             f"(within {days} days): renew it",
             file=sys.stderr,
         )

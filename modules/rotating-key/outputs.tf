@@ -41,3 +41,8 @@ output "key_arns" {
   description = "Key ARN by generation name (what `make status` reads)."
   value       = { for name, generation in module.generation : name => generation.key_arn }
 }
+
+output "replica_arns" {
+  description = "Replica key ARN by generation name, then by Region (empty for single-Region generations)."
+  value       = { for name, generation in module.generation : name => generation.replica_arns }
+}

@@ -20,6 +20,8 @@ variable "generations" {
     description             = optional(string)
     wrapping_algorithm      = optional(string)
     wrapping_key_spec       = optional(string, "RSA_3072")
+    multi_region            = optional(bool, false)
+    replica_regions         = optional(list(string), [])
   }))
   nullable = false
 
