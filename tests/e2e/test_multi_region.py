@@ -1,9 +1,9 @@
 """Multi-Region imported keys (issue #9): a primary and replicas holding the same material.
 
-One test, a few applies: two replicas made and imported; a primary ciphertext decrypts in
-each Region; a third Region added later is the only one imported; one removed goes
-PendingDeletion; renew, delete-material and reimport reach every Region; `status` shows one
-line per Region. Every step ends with a clean re-plan and the leak scan.
+One test, four applies: two replicas made and imported; a primary ciphertext decrypts in
+each Region; a third Region added later is the only one imported while one removed in the
+same apply goes PendingDeletion; renew, delete-material and reimport reach every Region;
+`status` shows one line per Region. Every step ends with a clean re-plan and the leak scan.
 """
 
 from __future__ import annotations
@@ -81,23 +81,18 @@ def test_primary_and_replicas_share_material_across_the_lifecycle(
     ]  # fmt: skip
     _clean(ws, escrow)
 
-    # A third Region later: only that replica is created and imported.
+    # Later, one apply adds a third Region and drops one: only the new replica is created
+    # and imported; the dropped one goes PendingDeletion; the others are left alone.
     clean_stack.control("DELETE", "/_localaws/calls")
-    _tfvars(ws, source, ["us-west-2", "eu-west-1", "ap-southeast-2"])
-    ws.apply()
-    replicas = _replicas(ws)
-    assert set(replicas) == {"us-west-2", "eu-west-1", "ap-southeast-2"}
-    assert _imports_by_region(clean_stack) == {"ap-southeast-2": 1}
-    _decrypts_everywhere(ws, blob, replicas)
-    _clean(ws, escrow)
-
-    # Removing a Region schedules that replica's deletion; the others stay.
     _tfvars(ws, source, ["eu-west-1", "ap-southeast-2"])
     ws.apply()
-    assert _meta(ws, replicas["us-west-2"])["KeyState"] == "PendingDeletion"
+    dropped = replicas["us-west-2"]
     replicas = _replicas(ws)
     assert set(replicas) == {"eu-west-1", "ap-southeast-2"}
+    assert _imports_by_region(clean_stack) == {"ap-southeast-2": 1}
+    assert _meta(ws, dropped)["KeyState"] == "PendingDeletion"
     assert all(_meta(ws, arn)["KeyState"] == "Enabled" for arn in replicas.values())
+    _decrypts_everywhere(ws, blob, replicas)
     _clean(ws, escrow)
 
     # Renew: the same material re-imported with the new expiry in every Region.
