@@ -38,6 +38,11 @@ variable "generations" {
     multi_region            = optional(bool, false)
     replica_regions         = optional(list(string), [])
   }))
+
+  validation {
+    condition     = alltrue([for generation in var.generations : !contains(generation.replica_regions, var.region)])
+    error_message = "replica_regions must not name the primary keys' own Region (var.region): list only the other Regions that get a replica."
+  }
 }
 
 variable "active_generation" {

@@ -59,6 +59,22 @@ def test_primary_and_replicas_share_material_across_the_lifecycle(
     escrow = tmp_path / "escrow"
     source = f"generate:g1?escrow=file://{escrow}"
 
+    # Bad Region lists are refused at plan time, saying what to fix; no key is made.
+    _tfvars(ws, source, [PRIMARY, "eu-west-1", "eu-west-1", "mars-1"])
+    ws.init()
+    refused = ws.tf("plan", "-input=false", "-no-color", check=False)
+    message = " ".join(refused.stderr.replace("│", " ").split())
+    assert refused.code == 1
+    assert "must not name the primary keys' own Region" in message, message
+    ws.write_generations(g1={"material_source": source, "replica_regions": ["eu-west-1"] * 2})
+    refused = ws.tf("plan", "-input=false", "-no-color", check=False)
+    message += " ".join(refused.stderr.replace("│", " ").split())
+    assert refused.code == 1
+    assert "replica_regions must not name a Region twice" in message, message
+    assert "replica_regions needs multi_region = true" in message, message
+    calls = clean_stack.control("GET", "/_localaws/calls")
+    assert [c["action"] for c in calls if c["service"] == "kms"] == []
+
     # A primary with two replicas: each holds the same material, imported per Region.
     _tfvars(ws, source, ["us-west-2", "eu-west-1"])
     ws.apply()
