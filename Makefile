@@ -153,19 +153,22 @@ renew: init ## set VALID_TO= on GEN (default: active) and re-import the same mat
 	@test -n "$(VALID_TO)" || { echo "renew: set VALID_TO=<RFC 3339, <= 365 days ahead>" >&2; exit 2; }
 	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen valid_to "$(VALID_TO)" && $(APPLY)
 
-reimport: init ## re-import GEN's material (after delete-material or expiry; GEN="g1 g2" for several, one apply); old ciphertexts decrypt again
+reimport: init ## re-import GEN's material, replicas included (after delete-material or expiry; GEN="g1 g2" for several, one apply); old ciphertexts decrypt again
 	@gens="$${GEN:-$(ACTIVE)}" && replace=() && \
 	  for gen in $$gens; do replace+=("-replace=$(IMPORT_STEP)"); done && \
 	  $(APPLY) "$${replace[@]}"
 
-delete-material: init ## DeleteImportedKeyMaterial on GEN= (data unreadable until reimport; YES=1 skips the prompt)
+delete-material: init ## DeleteImportedKeyMaterial on GEN= and its replicas (data unreadable until reimport; YES=1 skips the prompt)
 	@test -n "$(GEN)" || { echo "delete-material: set GEN=<generation>" >&2; exit 2; }
 	@arn=$$($(TF) output -json key_arns | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' $(GEN)) && \
 	  test -n "$$arn" || { echo "delete-material: no generation $(GEN) in state; see make status" >&2; exit 2; } ; \
+	  replicas=$$($(TF) output -json replica_arns 2>/dev/null | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get(sys.argv[1], {}).values()))' $(GEN) 2>/dev/null); \
 	  if [ "$(YES)" != 1 ]; then \
-	    printf 'Delete the material of %s (%s)? Data it encrypted is unreadable until `make reimport GEN=%s`. Type the generation name: ' "$(GEN)" "$$arn" "$(GEN)"; \
+	    printf 'Delete the material of %s (%s%s)? Data it encrypted is unreadable until `make reimport GEN=%s`. Type the generation name: ' "$(GEN)" "$$arn" "$${replicas:+ and replicas $$replicas}" "$(GEN)"; \
 	    read answer; [ "$$answer" = "$(GEN)" ] || { echo "not confirmed; nothing deleted" >&2; exit 1; }; fi; \
-	  aws kms delete-imported-key-material --key-id "$$arn" && echo "material of $(GEN) deleted; key is PendingImport"
+	  for key in $$arn $$replicas; do \
+	    aws kms delete-imported-key-material --key-id "$$key" --region "$$(echo $$key | cut -d: -f4)" || exit 1; done && \
+	  echo "material of $(GEN) deleted$${replicas:+ in every Region}; keys are PendingImport"
 
 schedule-deletion: init ## schedule GEN='s key for deletion in DAYS=7..30 (removes it from tfvars; active only with FORCE=1)
 	@test -n "$(GEN)" || { echo "schedule-deletion: set GEN=<generation>" >&2; exit 2; }

@@ -47,3 +47,8 @@ output "importer_policy_json" {
   description = "IAM policy JSON for the principal that runs plan and apply's kms-import steps: exactly the calls the helper makes for these generations, scoped to their keys and material sources (see README, Least-privilege importer)."
   value       = module.key.importer_policy_json
 }
+
+output "replica_arns" {
+  description = "Replica key ARN by generation name, then by Region (read by `make delete-material`)."
+  value       = module.key.replica_arns
+}

@@ -25,7 +25,7 @@ variable "description" {
 }
 
 variable "generations" {
-  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec, key_spec (default SYMMETRIC_DEFAULT), key_usage (null: the key spec's usage; RSA key specs must set it)."
+  description = "Generations by name (see modules/rotating-key): material_source (a reference, never material), and optionally material_fingerprint, valid_to, enabled, deletion_window_in_days, description, wrapping_algorithm, wrapping_key_spec, key_spec (default SYMMETRIC_DEFAULT), key_usage (null: the key spec's usage; RSA key specs must set it), material_rotations (on-demand rotations, append only), multi_region, replica_regions (Regions that get a replica with the same material)."
   type = map(object({
     material_source         = string
     material_fingerprint    = optional(string)
@@ -41,7 +41,14 @@ variable "generations" {
       material_source      = string
       material_fingerprint = optional(string)
     })), [])
+    multi_region    = optional(bool, false)
+    replica_regions = optional(list(string), [])
   }))
+
+  validation {
+    condition     = alltrue([for generation in var.generations : !contains(generation.replica_regions, var.region)])
+    error_message = "replica_regions must not name the primary keys' own Region (var.region): list only the other Regions that get a replica."
+  }
 }
 
 variable "active_generation" {

@@ -54,6 +54,8 @@ module "single" {
   enabled                 = true
   deletion_window_in_days = 7
   material_rotations      = var.single_material_rotations # on-demand rotations: append only
+  multi_region            = false                         # true + replica_regions: examples/multi-region
+  replica_regions         = []
   tags                    = { example = "complete", owner = "platform" }
   helper_command          = var.helper_command
 
@@ -96,6 +98,8 @@ module "rotating" {
       wrapping_algorithm      = "RSAES_OAEP_SHA_1"
       wrapping_key_spec       = "RSA_2048"
       material_rotations      = []
+      multi_region            = false
+      replica_regions         = []
     }
   }
   tags           = { example = "complete", owner = "platform" }

@@ -56,7 +56,7 @@ class ImportOutcome:
 
 def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
     kms = kms or aws.kms_client(request.key_id, request.region)
-    key = keys.describe(kms, request.key_id, wait_for_new_key=True)
+    key = _with_primary_fingerprint(keys.describe(kms, request.key_id, wait_for_new_key=True))
     _check_key(key)
     _check_kind(key, request)
     spec = key_spec(key.key_spec)
@@ -165,6 +165,18 @@ def _enable_and_prove(
         else "not proven: the key is disabled"
     )
     return key, proof
+
+
+def _with_primary_fingerprint(key: KeyInfo) -> KeyInfo:
+    """A replica's tags are its own: the module tags each replica, but one made another way
+    (or whose tags cannot be read) falls back to its primary's record, so other material is
+    refused in every Region before any ImportKeyMaterial call."""
+    if key.recorded_fingerprint or not key.primary_arn:
+        return key
+    primary = keys.describe(aws.kms_client(key.primary_arn), key.primary_arn)
+    if primary.recorded_fingerprint:
+        log.info("%s: replica has no fingerprint tag; using its primary's", key.arn)
+    return replace(key, recorded_fingerprint=primary.recorded_fingerprint)
 
 
 def _check_key(key: KeyInfo) -> None:

@@ -34,6 +34,10 @@ class KeyInfo:
     recorded_fingerprint: str | None
     # The material Encrypt uses (symmetric keys; changes with each on-demand rotation).
     current_material_id: str | None = None
+    # A multi-Region primary's replicas (their ARNs), as DescribeKey lists them.
+    replica_arns: tuple[str, ...] = ()
+    # A multi-Region replica's primary (its ARN); None for any other key.
+    primary_arn: str | None = None
 
     @property
     def has_material(self) -> bool:
@@ -67,7 +71,24 @@ def describe(
         deletion_date=meta.get("DeletionDate"),
         recorded_fingerprint=recorded,
         current_material_id=meta.get("CurrentKeyMaterialId"),
+        replica_arns=_replica_arns(meta),
+        primary_arn=_primary_arn(meta),
     )
+
+
+def _primary_arn(meta: dict[str, Any]) -> str | None:
+    config = meta.get("MultiRegionConfiguration") or {}
+    if config.get("MultiRegionKeyType") != "REPLICA":
+        return None
+    arn = (config.get("PrimaryKey") or {}).get("Arn")
+    return str(arn) if arn else None
+
+
+def _replica_arns(meta: dict[str, Any]) -> tuple[str, ...]:
+    config = meta.get("MultiRegionConfiguration") or {}
+    if config.get("MultiRegionKeyType") != "PRIMARY":
+        return ()
+    return tuple(replica["Arn"] for replica in config.get("ReplicaKeys", []) if "Arn" in replica)
 
 
 def wait_for_material(kms: Any, key_id: str) -> KeyInfo:

@@ -1,4 +1,7 @@
-"""`kms-import status`: one line per key with what an operator needs to know."""
+"""`kms-import status`: one line per key and Region with what an operator needs to know.
+
+A multi-Region primary is followed by one line per replica (DescribeKey lists them), each
+with the replica's own state, expiry and fingerprint tag: material is imported per Region."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from .keys import KeyInfo
 from .validto import format_utc
 
 COLUMNS = (
-    "generation", "key_id", "state", "expiration_model", "valid_to", "aliases", "fingerprint",
-    "rotations", "deletion_date",
+    "generation", "region", "key_id", "state", "expiration_model", "valid_to", "aliases",
+    "fingerprint", "rotations", "deletion_date",
 )  # fmt: skip
 EXIT_EXPIRING = 3
 
@@ -45,7 +48,7 @@ def report(
     as_json: bool = False,
     expiring_within_days: int | None = None,
 ) -> int:
-    rows = [_row(label, key_id, region) for label, key_id in key_ids]
+    rows = [row for label, key_id in key_ids for row in _rows(label, key_id, region)]
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
@@ -56,12 +59,22 @@ def report(
 Row = dict[str, str | int | None]
 
 
-def _row(label: str, key_id: str, region: str | None) -> Row:
+def _rows(label: str, key_id: str, region: str | None) -> list[Row]:
+    """The key's line, then one line per replica (by Region) when it is a multi-Region primary."""
     kms = aws.kms_client(key_id, region)
     key = keys.describe(kms, key_id)
+    rows = [_row(label, kms, key)]
+    for replica_arn in sorted(key.replica_arns, key=aws.region_of):  # type: ignore[arg-type]
+        replica_kms = aws.kms_client(replica_arn)
+        rows.append(_row(label, replica_kms, keys.describe(replica_kms, replica_arn)))
+    return rows
+
+
+def _row(label: str, kms: Any, key: KeyInfo) -> Row:
     rotations, current = _rotations(kms, key)
     return {
         "generation": label,
+        "region": key.region,
         "key_id": key.key_id,
         "arn": key.arn,
         "state": key.state,
@@ -125,7 +138,7 @@ def _expiry_warnings(rows: list[Row], days: int | None) -> int:
     ]
     for row in soon:
         print(
-            f"warning: {row['key_id']} material expires {row['valid_to']} "
+            f"warning: {row['key_id']} ({row['region']}) material expires {row['valid_to']} "
             f"(within {days} days): renew it",
             file=sys.stderr,
         )

@@ -112,6 +112,7 @@ resource "aws_kms_external_key" "this" {
   description             = var.description
   deletion_window_in_days = var.deletion_window_in_days
   policy                  = local.key_policy
+  multi_region            = var.multi_region
   tags                    = merge(var.tags, { (local.fingerprint_tag) = local.material_fingerprint })
 
   lifecycle {

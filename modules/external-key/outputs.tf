@@ -75,3 +75,18 @@ output "importer_policy_statements" {
   description = "The importer policy's statements (Sid, Effect, Action, Resource, Condition), for roots that merge several keys into one policy by Sid."
   value       = local.importer_statements
 }
+
+output "replica_arns" {
+  description = "ARN of each replica key by Region (empty for a single-Region key)."
+  value       = { for region, replica in aws_kms_replica_external_key.this : region => replica.arn }
+}
+
+output "replica_key_ids" {
+  description = "Id of each replica key by Region (a multi-Region key's replicas share the primary's mrk- id)."
+  value       = { for region, replica in aws_kms_replica_external_key.this : region => replica.key_id }
+}
+
+output "replica_import_ids" {
+  description = "Id of each replica's import step by Region; it changes whenever that replica's material is (re-)imported."
+  value       = { for region, step in terraform_data.replica_import : region => step.id }
+}

@@ -251,27 +251,31 @@ locals {
   # behalf: only through that service, and only for that secret or parameter.
   via_service_keys = "arn:${local.arn_partition}:kms:*:${local.arn_account}:key/*"
 
-  # Replica keys (these statements on each replica's ARN) join this list when they land.
+  # The primary and each replica: the import step imports into, proves and enables each.
+  importer_key_arns = concat(
+    [aws_kms_external_key.this.arn], [for replica in aws_kms_replica_external_key.this : replica.arn],
+  )
+
   importer_statements = concat(
     [
       {
         Sid      = "KmsImportMaterial"
         Effect   = "Allow"
         Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags"]
-        Resource = [aws_kms_external_key.this.arn]
+        Resource = local.importer_key_arns
       },
       {
         Sid      = local.proof.sid
         Effect   = "Allow"
         Action   = local.proof.actions
-        Resource = [aws_kms_external_key.this.arn]
+        Resource = local.importer_key_arns
       },
       {
         # The import step applies `enabled`: DisableKey, and EnableKey when set back to true.
         Sid      = "KmsImportEnabledState"
         Effect   = "Allow"
         Action   = ["kms:DisableKey", "kms:EnableKey"]
-        Resource = [aws_kms_external_key.this.arn]
+        Resource = local.importer_key_arns
       },
     ],
     [for statement in [

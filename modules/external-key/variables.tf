@@ -415,3 +415,32 @@ variable "grants" {
     error_message = "grants: a grant's name (the map key unless name is set) may hold letters, digits, :, /, _ and - (at most 256)."
   }
 }
+
+variable "multi_region" {
+  description = "Create the key as a multi-Region primary (needed for replica_regions). Changing it replaces the key."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "replica_regions" {
+  description = "Regions to replicate the multi-Region key into; the helper imports the same material into each replica. Adding a Region replicates and imports only there; removing one schedules that replica's deletion."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for region in var.replica_regions : can(regex("^[a-z]{2}(-[a-z]+)+-\\d{1,2}$", region))])
+    error_message = "replica_regions must hold AWS Region names such as us-west-2 or eu-west-1."
+  }
+
+  validation {
+    condition     = length(distinct(var.replica_regions)) == length(var.replica_regions)
+    error_message = "replica_regions must not name a Region twice."
+  }
+
+  validation {
+    condition     = length(var.replica_regions) == 0 || var.multi_region
+    error_message = "replica_regions needs multi_region = true: only a multi-Region primary can be replicated."
+  }
+}

@@ -21,6 +21,8 @@ module "generation" {
   policy                  = var.policy
   tags                    = merge(var.tags, { "kms-import:generation" = each.key })
   helper_command          = var.helper_command
+  multi_region            = each.value.multi_region
+  replica_regions         = each.value.replica_regions
 
   enable_default_policy             = var.enable_default_policy
   key_owners                        = var.key_owners

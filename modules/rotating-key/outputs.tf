@@ -61,3 +61,8 @@ output "importer_policy_json" {
     Statement = local.importer_statements
   })
 }
+
+output "replica_arns" {
+  description = "Replica key ARN by generation name, then by Region (empty for single-Region generations)."
+  value       = { for name, generation in module.generation : name => generation.replica_arns }
+}

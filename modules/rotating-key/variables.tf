@@ -26,6 +26,8 @@ variable "generations" {
       material_source      = string
       material_fingerprint = optional(string)
     })), [])
+    multi_region    = optional(bool, false)
+    replica_regions = optional(list(string), [])
   }))
   nullable = false
 

@@ -146,9 +146,35 @@ def _rotation_check(ws: Workspace) -> list[str]:
     return [arn.rsplit("/", 1)[1] for arn in arns.values()]
 
 
+def _multi_region_setup(ws: Workspace, tmp: Path) -> list[Path]:
+    escrow = tmp / "escrow"
+    ws.write_vars(
+        material_source=f"generate:mr?escrow=file://{escrow}",
+        replica_regions=["us-west-2", "eu-west-1"],
+        helper_command=str(HELPER),
+    )
+    return [escrow / "mr.key"]
+
+
+def _multi_region_check(ws: Workspace) -> list[str]:
+    out = ws.outputs()
+    replicas = out["replica_arns"]
+    assert set(replicas) == {"us-west-2", "eu-west-1"}
+    blob = ws.kms().encrypt(KeyId="alias/example-multi-region", Plaintext=b"everywhere")
+    for region, arn in replicas.items():
+        kms = ws.kms(region)
+        assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+        answer = kms.decrypt(CiphertextBlob=blob["CiphertextBlob"], KeyId=arn)
+        assert answer["Plaintext"] == b"everywhere"
+    policy = out["importer_policy_json"]
+    assert all(arn in policy for arn in [out["key_arn"], *replicas.values()])
+    return [out["key_arn"]]
+
+
 CASES = {
     "complete": Case(_complete_setup, _complete_check),
     "expiring": Case(_expiring_setup, _expiring_check),
+    "multi-region": Case(_multi_region_setup, _multi_region_check),
     "rotation": Case(_rotation_setup, _rotation_check),
 }
 

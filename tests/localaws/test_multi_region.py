@@ -53,3 +53,21 @@ def test_replica_aliases_are_per_region(kms):
     west = boto3.client("kms", region_name="eu-west-1")
     names = [a["AliasName"] for a in west.list_aliases(KeyId=primary)["Aliases"]]
     assert "alias/east-only" not in names
+
+
+def test_replica_has_its_own_tags_and_the_primary_stays_primary(kms):
+    """ReplicateKey's Tags are the replica's own; DescribeKey tells primary from replica
+    (after the replica was described too) and lists the replicas on both."""
+    tag_a, tag_b = {"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}
+    primary = kms.create_key(Origin="EXTERNAL", MultiRegion=True, Tags=[tag_a])
+    key_id = primary["KeyMetadata"]["KeyId"]
+    kms.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1", Tags=[tag_b])
+    west = boto3.client("kms", region_name="eu-west-1")
+    assert west.list_resource_tags(KeyId=key_id)["Tags"] == [tag_b]
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [tag_a]
+    replica_config = west.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert replica_config["MultiRegionKeyType"] == "REPLICA"
+    primary_config = kms.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert primary_config["MultiRegionKeyType"] == "PRIMARY"
+    assert [r["Region"] for r in primary_config["ReplicaKeys"]] == ["eu-west-1"]
+    assert replica_config["PrimaryKey"] == primary_config["PrimaryKey"]

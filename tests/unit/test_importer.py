@@ -223,3 +223,43 @@ def test_a_key_of_another_spec_or_usage_is_refused_before_any_import(
         ImportRequest(arn, source, key_spec="HMAC_256", key_usage="GENERATE_VERIFY_MAC"), kms=kms
     )
     assert outcome.imported and "GenerateMac" in outcome.proof
+
+
+def _replica(
+    kms: Any, primary_tags: list[dict[str, str]], replica_tags: list[dict[str, str]]
+) -> tuple[Any, str]:
+    """A multi-Region EXTERNAL primary in us-east-1 and its replica in eu-west-1."""
+    import boto3
+
+    primary = kms.create_key(Origin="EXTERNAL", MultiRegion=True, Tags=primary_tags)
+    key_id = primary["KeyMetadata"]["KeyId"]
+    kms.replicate_key(KeyId=key_id, ReplicaRegion="eu-west-1", Tags=replica_tags)
+    west = boto3.client("kms", region_name="eu-west-1")
+    return west, west.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+
+
+def test_replica_gets_the_same_material_with_its_own_parameters(kms: Any, tmp_path: Path) -> None:
+    source, material = _material(tmp_path)
+    tag = [{"TagKey": FINGERPRINT_TAG, "TagValue": secret_fingerprint(material)}]
+    west, replica_arn = _replica(kms, tag, tag)
+    assert replica_arn.split(":")[3] == "eu-west-1"
+    outcome = run_import(ImportRequest(replica_arn, source))  # the Region comes from the ARN
+    assert outcome.imported and outcome.state == "Enabled"
+    assert west.describe_key(KeyId=replica_arn)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+@pytest.mark.parametrize("replica_tagged", [True, False])
+def test_replica_refuses_other_material_before_any_import(
+    kms: Any, tmp_path: Path, replica_tagged: bool
+) -> None:
+    """The replica's own tag, or else its primary's, names the material it was made for."""
+    _, recorded = _material(tmp_path)
+    tag = [{"TagKey": FINGERPRINT_TAG, "TagValue": secret_fingerprint(recorded)}]
+    west, replica_arn = _replica(kms, tag, tag if replica_tagged else [])
+    seen: Counter[str] = Counter()
+    west.meta.events.register("before-call.kms.*", lambda model, **_: seen.update([model.name]))
+    other, _ = _material(tmp_path)
+    with pytest.raises(FingerprintMismatch, match="was made for material"):
+        run_import(ImportRequest(replica_arn, other), kms=west)
+    assert seen["GetParametersForImport"] == 0 and seen["ImportKeyMaterial"] == 0
+    assert west.describe_key(KeyId=replica_arn)["KeyMetadata"]["KeyState"] == "PendingImport"

@@ -38,6 +38,7 @@ def install() -> None:
         models.KmsBackend.rotate_key_on_demand = _rotate_key_on_demand(  # type: ignore[method-assign]
             models.KmsBackend.rotate_key_on_demand
         )
+        KmsResponse.replicate_key = _replicate_key_tags(KmsResponse.replicate_key)  # type: ignore[method-assign]
         KmsResponse.list_key_rotations = _list_key_rotations(KmsResponse.list_key_rotations)  # type: ignore[method-assign,assignment]
         models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
         models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
@@ -67,11 +68,39 @@ def _replicate_key(original: Callable[..., Any]) -> Callable[..., Any]:
     def replicate_key(self: Any, key_id: str, replica_region: str) -> Any:
         replica = original(self, key_id, replica_region)
         replica.aliases, replica.grants = {}, {}
+        # moto's copy shares the primary's MultiRegionConfiguration dict, so describing a
+        # replica flips the primary to REPLICA as well. Each key gets its own; the list of
+        # replicas stays shared, as KMS shows it on the primary and on every replica.
+        shared = replica.multi_region_configuration
+        replica.multi_region_configuration = {
+            "MultiRegionKeyType": "REPLICA",
+            "PrimaryKey": dict(shared["PrimaryKey"]),
+            "ReplicaKeys": shared["ReplicaKeys"],
+        }
+        shared["MultiRegionKeyType"] = "PRIMARY"
         if lifecycle.is_external(replica):
             primary = lifecycle.record(self.keys[self.get_key_id(key_id)])
             replica.localaws = lifecycle.replica_record(primary)
             lifecycle.start_pending_import(replica)
         return replica
+
+    return replicate_key
+
+
+def _replicate_key_tags(original: Callable[..., Any]) -> Callable[..., Any]:
+    """ReplicateKey's Tags go on the replica (its tags are its own); moto drops them."""
+
+    @functools.wraps(original)
+    def replicate_key(self: Any) -> str:
+        body = original(self)
+        tags = self._get_param("Tags") or []
+        if tags:
+            from moto.kms.models import kms_backends
+
+            region = self._get_param("ReplicaRegion")
+            replica = kms_backends[self.current_account][region]
+            replica.tagger.tag_resource(self._get_param("KeyId").split("/")[-1], tags)
+        return str(body)
 
     return replicate_key
 

@@ -79,7 +79,8 @@ class ReplicaExternalKey(Resource):
         primary_region = primary_arn.split(":")[3]
         replica_region = region_of(meta, planned)
         request: dict[str, Any] = {
-            "KeyId": primary_arn,
+            # As the provider does: the ARN's resource part without "key/" (mrk-...).
+            "KeyId": primary_arn.split(":", 5)[5].removeprefix("key/"),
             "ReplicaRegion": replica_region,
             "BypassPolicyLockoutSafetyCheck": bool(
                 planned.get("bypass_policy_lockout_safety_check")
