@@ -118,6 +118,11 @@ def test_state_survives_a_restart(tmp_path):
     assert restart_s < 20, restart_s
 
 
+def _holds(saved, key_id: str) -> bool:
+    """The pickled state names the key (pickle keeps strings as UTF-8)."""
+    return saved.exists() and key_id.encode() in saved.read_bytes()
+
+
 def test_autosave_covers_a_killed_server(tmp_path):
     stack = OfflineStack(tmp_path / "offline")
     stack.up(persist=True)
@@ -125,10 +130,12 @@ def test_autosave_covers_a_killed_server(tmp_path):
     try:
         kms, _, _ = _clients(stack)
         key_id = kms.create_key(Description="survives SIGKILL")["KeyMetadata"]["KeyId"]
+        # The autosave thread runs about once a second; an earlier save (from the calls
+        # before create_key) may already exist, so wait for one that holds the key.
         deadline = time.monotonic() + 10
-        while not saved.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)  # the autosave thread runs about once a second
-        assert saved.exists()
+        while not _holds(saved, key_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _holds(saved, key_id)
     finally:
         pid = int(stack.pid_file.read_text())
         os.killpg(pid, signal.SIGKILL)

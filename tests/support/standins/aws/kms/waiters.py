@@ -58,7 +58,14 @@ def wait_key_valid_to_propagated(kms: Any, key_id: str, valid_to: str) -> None:
 
 
 def wait_key_policy_propagated(kms: Any, key_id: str) -> None:
-    _until(f"KMS Key ({key_id}) policy propagation", lambda: bool(find_key_policy(kms, key_id)))
+    # As waitKeyPolicyPropagated: NotFound (a new key not visible yet) means keep waiting.
+    def propagated() -> bool:
+        try:
+            return bool(find_key_policy(kms, key_id))
+        except NotFound:
+            return False
+
+    _until(f"KMS Key ({key_id}) policy propagation", propagated)
 
 
 def wait_key_deleted(kms: Any, key_id: str) -> None:
