@@ -39,6 +39,47 @@ locals {
   key_policy = var.policy != null ? var.policy : one(data.aws_iam_policy_document.key[*].json)
 }
 
+locals {
+  # One statement per role that names principals; for_aws_resources adds the condition
+  # kms:GrantIsForAWSResource = true (grants only for AWS services).
+  role_statements = [for statement in [
+    {
+      # KMS's default: IAM policies in this account decide. Keeps the account from locking itself out.
+      sid               = "Enable IAM User Permissions"
+      actions           = ["kms:*"]
+      principals        = var.enable_default_policy ? [local.account_root] : []
+      for_aws_resources = false
+    },
+    { sid = "KeyOwner", actions = ["kms:*"], principals = var.key_owners, for_aws_resources = false },
+    {
+      sid               = "KeyAdministration"
+      actions           = local.key_administrator_actions
+      principals        = var.key_administrators
+      for_aws_resources = false
+    },
+    { sid = "KeyUsage", actions = local.key_user_actions, principals = var.key_users, for_aws_resources = false },
+    {
+      sid               = "KeyServiceUsage"
+      actions           = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+      principals        = var.key_service_users
+      for_aws_resources = true
+    },
+    {
+      # EC2 Auto Scaling's service-linked roles launching instances with volumes encrypted by this key.
+      sid               = "KeyServiceRolesASG"
+      actions           = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+      principals        = var.key_service_roles_for_autoscaling
+      for_aws_resources = false
+    },
+    {
+      sid               = "KeyServiceRolesASGPersistentVol"
+      actions           = ["kms:CreateGrant"]
+      principals        = var.key_service_roles_for_autoscaling
+      for_aws_resources = true
+    },
+  ] : statement if length(statement.principals) > 0]
+}
+
 data "aws_iam_policy_document" "key" {
   count = var.policy == null ? 1 : 0
 
@@ -46,105 +87,24 @@ data "aws_iam_policy_document" "key" {
   source_policy_documents   = var.source_policy_documents
   override_policy_documents = var.override_policy_documents
 
-  # KMS's default: IAM policies in this account decide. Keeps the account from locking itself out.
+  # The role statements (locals.role_statements), in terraform-aws-kms's order.
   dynamic "statement" {
-    for_each = var.enable_default_policy ? [local.account_root] : []
+    for_each = local.role_statements
     content {
-      sid       = "Enable IAM User Permissions"
-      actions   = ["kms:*"]
+      sid       = statement.value.sid
+      actions   = statement.value.actions
       resources = ["*"]
       principals {
         type        = "AWS"
-        identifiers = [statement.value]
+        identifiers = statement.value.principals
       }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.key_owners) > 0 ? [var.key_owners] : []
-    content {
-      sid       = "KeyOwner"
-      actions   = ["kms:*"]
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.key_administrators) > 0 ? [var.key_administrators] : []
-    content {
-      sid       = "KeyAdministration"
-      actions   = local.key_administrator_actions
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.key_users) > 0 ? [var.key_users] : []
-    content {
-      sid       = "KeyUsage"
-      actions   = local.key_user_actions
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.key_service_users) > 0 ? [var.key_service_users] : []
-    content {
-      sid       = "KeyServiceUsage"
-      actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "Bool"
-        variable = "kms:GrantIsForAWSResource"
-        values   = ["true"]
-      }
-    }
-  }
-
-  # EC2 Auto Scaling's service-linked roles launching instances with volumes encrypted by this key.
-  dynamic "statement" {
-    for_each = length(var.key_service_roles_for_autoscaling) > 0 ? [var.key_service_roles_for_autoscaling] : []
-    content {
-      sid       = "KeyServiceRolesASG"
-      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.key_service_roles_for_autoscaling) > 0 ? [var.key_service_roles_for_autoscaling] : []
-    content {
-      sid       = "KeyServiceRolesASGPersistentVol"
-      actions   = ["kms:CreateGrant"]
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "Bool"
-        variable = "kms:GrantIsForAWSResource"
-        values   = ["true"]
+      dynamic "condition" {
+        for_each = statement.value.for_aws_resources ? ["true"] : []
+        content {
+          test     = "Bool"
+          variable = "kms:GrantIsForAWSResource"
+          values   = [condition.value]
+        }
       }
     }
   }
