@@ -113,7 +113,7 @@ plan: init ## terraform plan for the root with $(TFVARS)
 apply: init ## terraform apply for the root with $(TFVARS) (AUTO_APPROVE=1 skips the prompt)
 	$(APPLY)
 
-status: init ## one line per generation: key, alias, state, expiry, fingerprint (WARN_DAYS=N warns)
+status: init ## one line per generation and Region: key, alias, state, expiry, fingerprint, rotations (WARN_DAYS=N warns)
 	@$(TF) output -json key_arns | kms-import status --key-arns-json - \
 	  $(if $(WARN_DAYS),--expiring-within $(WARN_DAYS))
 
