@@ -810,16 +810,24 @@ def set_field(path: Path, name: str, field_name: str, text: str, *, force: bool 
     return True
 
 
+def _one_line_field(text: str, gen: Generation, field: str) -> Edit | None:
+    """`field` (name = value) appended to a one-line generation, which stays on one line;
+    None when the generation spans lines."""
+    brace = _closing_brace(gen.body)
+    if _indent_at(text, brace) is not None or not gen.fields:
+        return None
+    start = brace
+    while text[start - 1] in " \t":
+        start -= 1
+    sep = "" if text[start - 1] in "{," else ","
+    return Edit(start, start, f"{sep} {field}")
+
+
 def _new_field(doc: Doc, gen: Generation, field_name: str, value: str | bool | int) -> Edit:
     text = doc.text
-    brace = _closing_brace(gen.body)
-    if _indent_at(text, brace) is None and gen.fields:
-        # A one-line generation stays on one line.
-        start = brace
-        while text[start - 1] in " \t":
-            start -= 1
-        sep = "" if text[start - 1] in "{," else ","
-        return Edit(start, start, f"{sep} {field_name} = {hcl_literal(value)}")
+    one_line = _one_line_field(text, gen, f"{field_name} = {hcl_literal(value)}")
+    if one_line is not None:
+        return one_line
     outer = _leading_indent(text, gen.elem.meta.start_pos)
     indent = _elem_indent(text, gen.body, outer + (outer or "  "))
     column = _equals_column(text, gen) or 0
@@ -881,13 +889,9 @@ def _rotations_edit(doc: Doc, gen: Generation, entries: list[dict[str, Any]]) ->
         indent = _indent_at(text, elem.meta.start_pos)
         literal = _rotations_literal(entries, indent, nl)
         return Edit(span.start_pos, span.end_pos, literal)
-    brace = _closing_brace(gen.body)
-    if _indent_at(text, brace) is None and gen.fields:  # a one-line generation stays one line
-        start = brace
-        while text[start - 1] in " \t":
-            start -= 1
-        sep = "" if text[start - 1] in "{," else ","
-        return Edit(start, start, f"{sep} {ROTATIONS} = {_rotations_literal(entries, None, nl)}")
+    one_line = _one_line_field(text, gen, f"{ROTATIONS} = {_rotations_literal(entries, None, nl)}")
+    if one_line is not None:
+        return one_line
     outer = _leading_indent(text, gen.elem.meta.start_pos)
     indent = _elem_indent(text, gen.body, outer + (outer or "  "))
     width = max((_equals_column(text, gen) or 0) - len(indent) - 1, len(ROTATIONS))
