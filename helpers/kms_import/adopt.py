@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import aws, keys, wrapping
-from .errors import FingerprintMismatch, KeyStateError, KmsImportError, UsageError
+from . import aws, keys
+from .errors import AwsError, FingerprintMismatch, KeyStateError, KmsImportError, UsageError
+from .importer import ImportRequest, choose_wrapping, wrap_and_import
 from .keys import FINGERPRINT_TAG, KeyInfo
 from .keyspecs import key_spec
 from .leakscan import Hit, scan_bytes, scan_paths, spellings
@@ -200,38 +201,20 @@ def prove_by_reimport(kms: Any, key: KeyInfo, material: KeyMaterial, source: str
 
     KMS accepts only the material the key already has (IncorrectKeyMaterialException
     otherwise), so this proves the material and changes nothing about the key."""
-    spec = key_spec(key.key_spec)
-    algorithm = wrapping.choose_algorithm(
-        spec, None, material.wrapping_algorithms, material.description
+    request = ImportRequest(
+        key.arn, source, wrapping_key_spec=IMPORT_WRAPPING_KEY_SPEC, valid_to=key.valid_to
     )
-    wrapping.check_combination(spec, algorithm, IMPORT_WRAPPING_KEY_SPEC, material.size)
-    params = aws.call(
-        "GetParametersForImport",
-        kms.get_parameters_for_import,
-        KeyId=key.arn,
-        WrappingAlgorithm=algorithm,
-        WrappingKeySpec=IMPORT_WRAPPING_KEY_SPEC,
-    )
-    args: dict[str, Any] = {
-        "KeyId": key.arn,
-        "ImportToken": params["ImportToken"],
-        "EncryptedKeyMaterial": material.wrap(params["PublicKey"], algorithm),
-        "ExpirationModel": key.expiration_model or "KEY_MATERIAL_DOES_NOT_EXPIRE",
-    }
-    if key.valid_to is not None:
-        args["ValidTo"] = key.valid_to
-    try:
-        kms.import_key_material(**args)
-    except Exception as exc:
-        if aws.error_code(exc) == "IncorrectKeyMaterialException":
+    algorithm = choose_wrapping(key_spec(key.key_spec), request, material)
+    try:  # quietly: a proof, not an import the user asked for
+        wrap_and_import(kms, key, material, algorithm, request, {})
+    except AwsError as exc:
+        if exc.code == "IncorrectKeyMaterialException":
             raise FingerprintMismatch(
                 f"key {key.key_id} does not hold the material of {source} (KMS refused it "
                 "as the key's existing material)",
                 "nothing was changed; point --source at the key's own material",
             ) from None
-        raise aws.translate(exc, "ImportKeyMaterial (proof)") from None
-    finally:
-        args.clear()
+        raise
 
 
 def _check_key(key: KeyInfo) -> None:

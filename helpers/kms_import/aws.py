@@ -181,7 +181,8 @@ def translate(exc: BaseException, what: str = "calling AWS") -> AwsError:
                 "check AWS_ENDPOINT_URL_KMS and the Region; retry if the endpoint is overloaded",
             )
         detail = f"{code}: {message}" if message else code
-        return AwsError(f"{what}: {detail}", _HINTS.get(code, "see the AWS KMS documentation"))
+        hint = _HINTS.get(code, "see the AWS KMS documentation")
+        return AwsError(f"{what}: {detail}", hint, code)
     return AwsError(f"{what}: {type(exc).__name__}", "run again with --debug for details")
 
 

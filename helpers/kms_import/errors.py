@@ -48,7 +48,11 @@ class KeyStateError(KmsImportError):
 
 
 class AwsError(KmsImportError):
-    """AWS refused a call or could not be reached."""
+    """AWS refused a call or could not be reached; `code` is AWS's error code, if it gave one."""
+
+    def __init__(self, message: str, hint: str = "", code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
 
 
 class VerificationError(KmsImportError):

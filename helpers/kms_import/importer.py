@@ -117,12 +117,9 @@ def import_material(
     request: ImportRequest,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """Wrap and import `material` into `key`; `extra` adds ImportType, KeyMaterialId and
-    KeyMaterialDescription for keys with several materials."""
-    algorithm = wrapping.choose_algorithm(
-        spec, request.wrapping_algorithm, material.wrapping_algorithms, material.description
-    )
-    wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, material.size)
+    """Wrap and import `material` into `key`, saying so; `extra` adds ImportType,
+    KeyMaterialId and KeyMaterialDescription for keys with several materials."""
+    algorithm = choose_wrapping(spec, request, material)
     log.info(
         "%s: importing material (%s, %s, %s)",
         key.key_id,
@@ -130,7 +127,16 @@ def import_material(
         request.wrapping_key_spec,
         _expiry_text(request),
     )
-    _import(kms, key, material, algorithm, request, extra or {})
+    wrap_and_import(kms, key, material, algorithm, request, extra or {})
+
+
+def choose_wrapping(spec: KeySpec, request: ImportRequest, material: KeyMaterial) -> str:
+    """The wrapping algorithm for this import, refused up front if it cannot carry it."""
+    algorithm = wrapping.choose_algorithm(
+        spec, request.wrapping_algorithm, material.wrapping_algorithms, material.description
+    )
+    wrapping.check_combination(spec, algorithm, request.wrapping_key_spec, material.size)
+    return algorithm
 
 
 def _first_material(kms: Any, key: KeyInfo) -> materials.MaterialEntry | None:
@@ -246,7 +252,7 @@ def _expiry_text(request: ImportRequest) -> str:
     return "does not expire"
 
 
-def _import(
+def wrap_and_import(
     kms: Any,
     key: KeyInfo,
     material: KeyMaterial,
