@@ -1,4 +1,4 @@
-"""boto3 clients configured for KMS's quirks, and AWS errors turned into one-line advice.
+"""botocore clients configured for KMS's quirks, and AWS errors turned into one-line advice.
 
 Credentials, profiles, Regions and endpoints come from boto3's default chain (so
 AWS_ENDPOINT_URL_KMS selects the offline stack). A key ARN names its own Region, which wins
@@ -47,14 +47,43 @@ def region_of(key_id: str) -> str | None:
 
 
 def client(service: str, region: str | None = None) -> Any:
-    import boto3
+    """A botocore client from a fresh session (credentials and Region resolved now, from this
+    environment) that shares the process's model loader: the broker's workers inherit a warm
+    one (see warm_up), and in-process runs skip boto3's own import (s3transfer and more)."""
     from botocore.config import Config
 
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
     try:
-        return boto3.session.Session().client(service, region_name=region, config=config)
+        return _session().create_client(service, region_name=region, config=config)
     except Exception as exc:  # botocore raises NoRegionError and friends at construction
         raise translate(exc) from None
+
+
+_loader: Any = None
+
+
+def _session() -> Any:
+    import botocore.session
+
+    global _loader
+    session = botocore.session.Session()
+    if _loader is None:
+        _loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _loader)
+    return session
+
+
+def warm_up(services: tuple[str, ...] = ("kms",)) -> None:
+    """Load the service models and endpoint data into the shared loader. Explicit dummy
+    credentials and Region: nothing is resolved from the environment, nothing is sent."""
+    for service in services:
+        _session().create_client(
+            service,
+            region_name="us-east-1",
+            aws_access_key_id="warm-up",
+            aws_secret_access_key="warm-up",  # noqa: S106 - not a credential, never sent
+        )
 
 
 def is_key_arn(key_id: str) -> bool:

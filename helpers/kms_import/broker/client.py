@@ -1,0 +1,129 @@
+"""The client side: hand this `kms-import` run to a warm server, starting one if needed.
+
+`run_brokered(argv)` returns the exit code the command had in the worker, or None when no
+worker could be started (the caller then runs the command in-process, as it always could).
+Once a worker has started, the outcome is the worker's: the client never runs the command a
+second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+
+from . import wire
+
+# A cold server imports boto3, botocore and cryptography: ~1 s, up to several on a busy
+# machine. Past this the client gives up on the broker and runs the command itself.
+START_TIMEOUT_S = 20.0
+ATTEMPTS = 3  # a server retiring just as we connect is met by starting a new one
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def run_brokered(argv: list[str]) -> int | None:
+    env = dict(os.environ)
+    try:
+        path = wire.socket_path(env)
+    except wire.BrokerUnavailable:
+        return None
+    request = {"argv": [sys.argv[0], *argv], "env": env, "cwd": os.getcwd(), "umask": _umask()}
+    for _ in range(ATTEMPTS):
+        try:
+            conn = _connect_or_start(path, env)
+        except wire.BrokerUnavailable:
+            return None
+        try:
+            wire.send(conn, request, [0, 1, 2])
+            started, _ = wire.receive(conn)
+        except (OSError, EOFError):
+            conn.close()
+            continue
+        return _follow(conn, int(started["pid"]))
+    return None
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _connect(path: str) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(path)
+    except OSError:
+        conn.close()
+        return None
+    return conn
+
+
+def _connect_or_start(path: str, env: dict[str, str]) -> socket.socket:
+    conn = _connect(path)
+    if conn is not None:
+        return conn
+    from .server import locked  # only here: starting a server is the rare path
+
+    with locked(path):
+        conn = _connect(path)
+        if conn is not None:
+            return conn
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # a server that died without retiring
+        server = _start_server(path, env)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.02)
+            conn = _connect(path)
+            if conn is not None:
+                return conn
+    raise wire.BrokerUnavailable("the broker server did not start")
+
+
+def _start_server(path: str, env: dict[str, str]):
+    import subprocess
+
+    # Its own session, no inherited pipes: Terraform waits for the step's pipes to close,
+    # and must not wait for a server that outlives the step.
+    return subprocess.Popen(
+        [sys.executable, "-P", "-m", "kms_import.broker.server", path],
+        env=env,
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _follow(conn: socket.socket, worker: int) -> int:
+    """Forward signals to the worker until the server reports its wait status; mirror it."""
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signum)
+
+    for signum in FORWARDED:
+        signal.signal(signum, forward)
+    try:
+        done, _ = wire.receive(conn)
+    except (OSError, EOFError):
+        print(
+            f"kms-import: error: the broker lost worker {worker} before it finished; run the "
+            "step again (KMS_IMPORT_BROKER=0 runs the helper without the broker)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        conn.close()
+    status = int(done["status"])
+    if os.WIFSIGNALED(status):
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)  # die as the worker did, so sh and Terraform see it
+        return 128 + died_of
+    return os.waitstatus_to_exitcode(status)

@@ -1,0 +1,137 @@
+"""Where the broker's socket lives, and the messages on it.
+
+Kept to the lightest standard modules (no pathlib, json or re): the client imports this on
+every run. A message is a 4-byte big-endian length and a `marshal`led dict of str, int and
+lists (both ends are the same interpreter, and the same user: the server checks the peer's
+uid, the client only connects inside its own 0700 folder). The request carries the client's
+stdin, stdout and stderr as SCM_RIGHTS file descriptors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import socket
+import stat
+import sys
+
+# Environment variables that differ between Terraform's callers of one apply without
+# changing what the helper does: go-plugin's per-plugin handshake (the external data source
+# runs the helper under a provider process) and the shell's own bookkeeping. They do not pick
+# the server; the worker still runs with the client's exact environment.
+VOLATILE_PREFIXES = ("PLUGIN_", "TF_PLUGIN_MAGIC_COOKIE")
+VOLATILE_NAMES = frozenset({"_", "SHLVL", "PWD", "OLDPWD"})
+
+MAX_ADDRESS = 108  # sun_path, with its NUL
+MAX_MESSAGE = 4 << 20  # a request is an argv and an environment: far below this
+_FDS = 3
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be used here; the caller runs the command in-process."""
+
+
+def folder(env: dict[str, str]) -> str:
+    """The user's own socket folder: $XDG_RUNTIME_DIR/kms-import, else /tmp/kms-import-UID
+    (also when the runtime folder's path is too long for a socket address)."""
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        path = os.path.join(runtime, "kms-import")
+        if (
+            len(os.fsencode(path)) + len("/.0123456789abcdef0123456789abcdef.sock.4194304")
+            < MAX_ADDRESS
+        ):
+            return path
+    return f"/tmp/kms-import-{os.getuid()}"  # noqa: S108 - checked below: ours, 0700
+
+
+def private_folder(path: str) -> str:
+    """Create `path` 0700, or accept it only if it is ours, a real folder and private."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise BrokerUnavailable(f"{path}: {exc.strerror}") from None
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise BrokerUnavailable(f"{path} is not a private folder of this user")
+    return path
+
+
+def server_key(env: dict[str, str]) -> str:
+    """Digest of what a server must share with its clients: code, interpreter, environment."""
+    from .. import __version__
+
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    stable = sorted(
+        (name, value)
+        for name, value in env.items()
+        if name not in VOLATILE_NAMES and not name.startswith(VOLATILE_PREFIXES)
+    )
+    code = [sys.executable, package, __version__, str(_newest_mtime(package))]
+    lines = code + [f"{name}={value}" for name, value in stable]
+    blob = "\0".join(lines).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _newest_mtime(package: str) -> int:
+    """The newest module file's mtime: an upgraded or edited helper gets a new server."""
+    newest = 0
+    for folder_, _dirs, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                newest = max(newest, os.stat(os.path.join(folder_, name)).st_mtime_ns)
+    return newest
+
+
+def socket_path(env: dict[str, str]) -> str:
+    return os.path.join(private_folder(folder(env)), f"{server_key(env)}.sock")
+
+
+def send(sock: socket.socket, message: dict[str, object], fds: list[int] | None = None) -> None:
+    body = marshal.dumps(message)
+    data = len(body).to_bytes(4, "big") + body
+    if fds:
+        sent = socket.send_fds(sock, [data], fds)
+        data = data[sent:]
+    sock.sendall(data)
+
+
+def receive(sock: socket.socket, want_fds: bool = False) -> tuple[dict, list[int]]:
+    """One message (and the fds sent with it); EOFError if the peer closed first."""
+    fds: list[int] = []
+    if want_fds:
+        head, fds, _flags, _addr = socket.recv_fds(sock, 4, _FDS)
+    else:
+        head = sock.recv(4)
+    head += _exactly(sock, 4 - len(head)) if head else b""
+    if len(head) < 4:
+        _close(fds)
+        raise EOFError("the broker connection closed")
+    size = int.from_bytes(head, "big")
+    if size > MAX_MESSAGE:
+        _close(fds)
+        raise EOFError("oversized broker message")
+    message = marshal.loads(_exactly(sock, size))  # noqa: S302 - same user, same interpreter
+    if not isinstance(message, dict):
+        _close(fds)
+        raise EOFError("malformed broker message")
+    return message, fds
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 16))
+        if not chunk:
+            raise EOFError("the broker connection closed mid-message")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
