@@ -8,12 +8,14 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import roots, single
+from .brokers import Brokers
 from .harness import ratio, verdict
-from .localstack import local_aws
+from .localstack import Local, local_aws
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,54 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     emit(lines[0])
     with tempfile.TemporaryDirectory(prefix="kms-bench-") as tmp, local_aws(Path(tmp) / "s") as la:
         work = Path(tmp)
-        goals: list[str] = []
-        if "1" in args.sections or "4" in args.sections:
-            one = single.single_key(la, work, args.rounds)
-            emit("\n## 1. One key: import + encrypt test\n")
-            emit(single.single_key_table(one))
-            medians = one.samples.median
-            seed_ratio = ratio(medians(single.SEED), medians(single.HELPER_IMPORT))
-            goals.append(
-                f"- helper vs seed flow, one key: {seed_ratio:.2f}x faster (goal >= 3x: "
-                f"{verdict(seed_ratio, 3.0, at_most=False)})"
-            )
-        if "3" in args.sections:
-            found = single.calls_per_import(la, work)
-            emit("\n## 3. KMS calls per import (counted at the local KMS)\n")
-            emit(single.calls_table(found))
-            kinds = found[single.HELPER_IMPORT]
-            beyond = sum(len(v) for v in kinds.values()) - len(kinds["minimum"])
-            goals.append(
-                f"- helper calls beyond the minimum: {beyond} ({len(kinds['verify'])} of them "
-                f"verification) (goal <= 3: {verdict(beyond, 3, at_most=True)}; without "
-                f"verification {beyond - len(kinds['verify'])}: "
-                f"{verdict(beyond - len(kinds['verify']), 3, at_most=True)})"
-            )
-        if "4" in args.sections:
-            cold = single.cold_start(la, work, args.rounds)
-            emit("\n## 4. Cold start and peak memory\n")
-            helper_rss = one.helper_rss_kib if "1" in args.sections else []
-            emit(single.cold_start_table(cold, helper_rss))
-        if "2" in args.sections:
-            scales = [
-                roots.Scale(1, (10,), args.root_rounds),
-                roots.Scale(10, (10,), args.root_rounds),
-                roots.Scale(args.big, (10, 30), args.big_rounds),
-            ]
-            emit(f"\n## 2b. {args.batch} imports: a process per key vs one process\n")
-            emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds)))
-            res = roots.run_roots(la, work, scales)
-            emit("\n## 2. Roots: this module vs the provider's own import\n")
-            emit(roots.roots_table(res))
-            for p in (10, 30):
-                big = ratio(
-                    res.apply.median(roots.label(roots.MODULE, args.big, p)),
-                    res.apply.median(roots.label(roots.PROVIDER, args.big, p)),
-                )
-                goals.append(
-                    f"- {args.big}-key apply, -parallelism={p}: {big:.2f}x the provider's own "
-                    f"import (goal <= 1.5x: {verdict(big, 1.5, at_most=True)})"
-                )
+        brokers = Brokers(la.env, single.HELPER)
+        try:
+            goals = _sections(args, la, work, brokers, emit)
+        finally:
+            brokers.stop(keep_warm=False)
         emit("\n## Goals\n")
         emit("\n".join(goals))
     emit(
@@ -100,6 +59,61 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")
     return 0
+
+
+def _sections(
+    args: argparse.Namespace, la: Local, work: Path, brokers: Brokers, emit: Callable[[str], None]
+) -> list[str]:
+    goals: list[str] = []
+    if "1" in args.sections or "4" in args.sections:
+        one = single.single_key(la, work, args.rounds, brokers)
+        emit("\n## 1. One key: import + encrypt test\n")
+        emit(single.single_key_table(one))
+        medians = one.samples.median
+        for name in single.HELPER_MODES.values():
+            seed_ratio = ratio(medians(single.SEED), medians(name))
+            goals.append(
+                f"- {name} vs the seed flow, one key: {seed_ratio:.2f}x faster (goal >= 3x: "
+                f"{verdict(seed_ratio, 3.0, at_most=False)})"
+            )
+    if "3" in args.sections:
+        found = single.calls_per_import(la, work)
+        emit("\n## 3. KMS calls per import (counted at the local KMS)\n")
+        emit(single.calls_table(found))
+        kinds = found[single.HELPER_IMPORT]
+        beyond = sum(len(v) for v in kinds.values()) - len(kinds["minimum"])
+        goals.append(
+            f"- helper calls beyond the minimum: {beyond} ({len(kinds['verify'])} of them "
+            f"verification) (goal <= 3: {verdict(beyond, 3, at_most=True)}; without "
+            f"verification {beyond - len(kinds['verify'])}: "
+            f"{verdict(beyond - len(kinds['verify']), 3, at_most=True)})"
+        )
+    if "4" in args.sections:
+        cold = single.cold_start(la, work, args.rounds, brokers)
+        emit("\n## 4. Cold start and peak memory\n")
+        helper_rss = one.helper_rss_kib if "1" in args.sections else []
+        emit(single.cold_start_table(cold, helper_rss))
+    if "2" in args.sections:
+        scales = [
+            roots.Scale(1, (10,), args.root_rounds),
+            roots.Scale(10, (10,), args.root_rounds),
+            roots.Scale(args.big, (10, 30), args.big_rounds, broker_off_too=True),
+        ]
+        emit(f"\n## 2b. {args.batch} imports: a process per key, the broker, one process\n")
+        emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds, brokers)))
+        res = roots.run_roots(la, work, scales, brokers)
+        emit("\n## 2. Roots: this module vs the provider's own import\n")
+        emit(roots.roots_table(res))
+        for p in (10, 30):
+            big = ratio(
+                res.apply.median(roots.label(roots.MODULE, args.big, p)),
+                res.apply.median(roots.label(roots.PROVIDER, args.big, p)),
+            )
+            goals.append(
+                f"- {args.big}-key apply, -parallelism={p}: {big:.2f}x the provider's own "
+                f"import (goal <= 1.5x: {verdict(big, 1.5, at_most=True)})"
+            )
+    return goals
 
 
 if __name__ == "__main__":

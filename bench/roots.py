@@ -23,6 +23,7 @@ from pathlib import Path
 
 from offline.fixtures import TerraformRunner, runner_env
 
+from .brokers import Brokers
 from .harness import Samples, interleave, ratio, table
 from .localstack import Local
 
@@ -83,6 +84,8 @@ resource "aws_kms_alias" "key" {
 
 MODULE = "module"
 PROVIDER = "provider"
+# The module with KMS_IMPORT_BROKER=0: a cold helper process per step, as before the broker.
+MODULE_ALONE = "module, broker off"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Scale:
     keys: int
     parallelism: tuple[int, ...]
     rounds: int
+    broker_off_too: bool = False  # also time MODULE_ALONE, at the first parallelism
 
 
 def write_roots(base: Path, keys: int) -> dict[str, Path]:
@@ -127,19 +131,30 @@ def label(kind: str, keys: int, parallelism: int) -> str:
     return f"{kind} N={keys} p={parallelism}"
 
 
-def run_roots(local: Local, work: Path, scales: list[Scale]) -> RootResults:
+def kinds(scale: Scale, p: int) -> tuple[str, ...]:
+    alone = (MODULE_ALONE,) if scale.broker_off_too and p == scale.parallelism[0] else ()
+    return (MODULE, *alone, PROVIDER)
+
+
+def run_roots(local: Local, work: Path, scales: list[Scale], brokers: Brokers) -> RootResults:
     results = RootResults(scales=scales)
     for scale in scales:
         roots = write_roots(work, scale.keys)
-        runners = {
-            kind: TerraformRunner(root, runner_env(local.stack, root / ".terraform-data"))
-            for kind, root in roots.items()
+        envs = {
+            MODULE: {"XDG_RUNTIME_DIR": brokers.warm_env["XDG_RUNTIME_DIR"]},
+            MODULE_ALONE: {"KMS_IMPORT_BROKER": "0"},
+            PROVIDER: {},
         }
+        runners = {}
+        for kind, extra in envs.items():
+            root = roots[PROVIDER if kind == PROVIDER else MODULE]
+            data_dir = root / f".terraform-data{'-alone' if kind == MODULE_ALONE else ''}"
+            runners[kind] = TerraformRunner(root, runner_env(local.stack, data_dir, **extra))
         for runner in runners.values():
             runner.init()
         trials = {}
         for p in scale.parallelism:
-            for kind in (MODULE, PROVIDER):
+            for kind in kinds(scale, p):
                 name = label(kind, scale.keys, p)
                 trials[name] = _trial(local, runners[kind], results, name, p)
         interleave(trials, scale.rounds)
@@ -178,8 +193,9 @@ def roots_table(results: RootResults) -> str:
     rows = []
     for scale in results.scales:
         for p in scale.parallelism:
-            mod, prov = label(MODULE, scale.keys, p), label(PROVIDER, scale.keys, p)
-            for kind, name in ((MODULE, mod), (PROVIDER, prov)):
+            prov = label(PROVIDER, scale.keys, p)
+            for kind in kinds(scale, p):
+                name = label(kind, scale.keys, p)
                 rows.append(
                     [
                         f"{kind}",

@@ -65,6 +65,7 @@ def _brokers(env: dict[str, str]) -> dict[int, int]:
 
 
 def servers(env: dict[str, str]) -> list[int]:
+    """The servers as /proc shows them (`kms-import broker` reads pid files instead)."""
     brokers = _brokers(env)
     return [pid for pid, parent in brokers.items() if parent not in brokers]
 
@@ -155,6 +156,17 @@ def test_an_idle_server_retires_and_a_new_one_starts(env: dict[str, str], materi
     assert servers(env) not in ([], [first])
 
 
+def test_kms_import_broker_lists_and_stops_the_servers(env: dict[str, str], material: str) -> None:
+    assert "no broker server" in helper("broker", env=env).stdout
+    assert helper("fingerprint", "--source", material, env=env).returncode == 0
+    [pid] = servers(env)
+    assert wire.running(env) == [(pid, wire.socket_path(env))]
+    listed = helper("broker", env=env)
+    assert listed.stdout == f"running: pid {pid}, socket {wire.socket_path(env)}\n"
+    assert helper("broker", "--stop", env=env).stdout.startswith(f"stopped: pid {pid},")
+    assert wait_for(lambda: not _brokers(env))
+
+
 def test_a_stale_socket_is_replaced(env: dict[str, str], material: str) -> None:
     path = wire.socket_path(env)
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -216,6 +228,7 @@ def test_signals_reach_the_worker_and_its_end_is_the_clients(
 ) -> None:
     proc, worker = _blocked_worker(env)
     proc.send_signal(signum)
+    proc.wait(timeout=20)  # stdin stays open: the worker can only end by the signal
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == returncode
     assert said in err and "Traceback" not in err

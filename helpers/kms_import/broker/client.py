@@ -31,19 +31,53 @@ def run_brokered(argv: list[str]) -> int | None:
     except wire.BrokerUnavailable:
         return None
     request = {"argv": [sys.argv[0], *argv], "env": env, "cwd": os.getcwd(), "umask": _umask()}
+    signals = Forwarder()  # from here on: a signal is the worker's, once there is one
     for _ in range(ATTEMPTS):
         try:
             conn = _connect_or_start(path, env)
         except wire.BrokerUnavailable:
-            return None
+            break
         try:
             wire.send(conn, request, [0, 1, 2])
             started, _ = wire.receive(conn)
         except (OSError, EOFError):
             conn.close()
             continue
+        signals.to(int(started["pid"]))
         return _follow(conn, int(started["pid"]))
+    signals.restore()  # no worker: this process runs the command, and takes its signals
     return None
+
+
+class Forwarder:
+    """Signals for the worker: held until its pid is known, then passed on; if no worker
+    starts, handed back to this process."""
+
+    def __init__(self) -> None:
+        self.worker: int | None = None
+        self.pending: list[int] = []
+        for signum in FORWARDED:
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, _frame: object) -> None:
+        if self.worker is None:
+            self.pending.append(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.worker, signum)
+
+    def to(self, worker: int) -> None:
+        self.worker = worker
+        for signum in self.pending:
+            self.handle(signum, None)
+        self.pending.clear()
+
+    def restore(self) -> None:
+        for forwarded in FORWARDED:
+            default = signal.default_int_handler if forwarded == signal.SIGINT else signal.SIG_DFL
+            signal.signal(forwarded, default)
+        for signum in self.pending:
+            os.kill(os.getpid(), signum)
 
 
 def _umask() -> int:
@@ -101,14 +135,7 @@ def _start_server(path: str, env: dict[str, str]):
 
 
 def _follow(conn: socket.socket, worker: int) -> int:
-    """Forward signals to the worker until the server reports its wait status; mirror it."""
-
-    def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(worker, signum)
-
-    for signum in FORWARDED:
-        signal.signal(signum, forward)
+    """Wait for the server to report the worker's wait status; mirror it."""
     try:
         done, _ = wire.receive(conn)
     except (OSError, EOFError):

@@ -59,13 +59,17 @@ def preload() -> None:
 
 
 def listen(path: Path) -> socket.socket:
-    """Bind under a temporary name and rename: clients only ever see a listening socket."""
+    """Bind under a temporary name and rename: clients only ever see a listening socket.
+    The pid file (for `kms-import broker`) is written first."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     staging = path.with_name(f".{path.name}.{os.getpid()}")
     staging.unlink(missing_ok=True)
     listener.bind(str(staging))
     os.chmod(staging, 0o600)
     listener.listen(BACKLOG)
+    pid_file = Path(wire.pid_path(str(path)))
+    pid_file.touch(mode=0o600)
+    pid_file.write_text(f"{os.getpid()}\n")
     os.replace(staging, path)
     return listener
 
@@ -154,6 +158,7 @@ class Server:
             with contextlib.suppress(OSError):
                 if self.path.stat().st_ino == self.inode:
                     self.path.unlink()
+                    os.unlink(wire.pid_path(str(self.path)))
             self.listener.close()
         return True
 

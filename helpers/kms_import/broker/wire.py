@@ -90,6 +90,32 @@ def socket_path(env: dict[str, str]) -> str:
     return os.path.join(private_folder(folder(env)), f"{server_key(env)}.sock")
 
 
+def pid_path(socket_file: str) -> str:
+    """The server's pid file, beside its socket."""
+    return os.path.splitext(socket_file)[0] + ".pid"
+
+
+def running(env: dict[str, str]) -> list[tuple[int, str]]:
+    """(pid, socket) of this user's live servers in this environment's folder."""
+    base = folder(env)
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if not name.endswith(".pid"):
+            continue
+        try:
+            with open(os.path.join(base, name)) as handle:
+                pid = int(handle.read().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            continue  # a server killed before it could retire
+        found.append((pid, os.path.join(base, name[: -len(".pid")] + ".sock")))
+    return found
+
+
 def send(sock: socket.socket, message: dict[str, object], fds: list[int] | None = None) -> None:
     body = marshal.dumps(message)
     data = len(body).to_bytes(4, "big") + body
