@@ -87,6 +87,8 @@ def _newest_mtime(package: str) -> int:
 
 
 def socket_path(env: dict[str, str]) -> str:
+    if not hasattr(socket, "SO_PEERCRED"):  # the server's check of who connects: Linux's
+        raise BrokerUnavailable("no SO_PEERCRED on this system")
     return os.path.join(private_folder(folder(env)), f"{server_key(env)}.sock")
 
 
