@@ -159,6 +159,10 @@ class Server:
                 if self.path.stat().st_ino == self.inode:
                     self.path.unlink()
                     os.unlink(wire.pid_path(str(self.path)))
+                    # A client already waiting on this lock then starts a server beside one
+                    # a later client starts under a new lock file: two servers for a while,
+                    # each answering whoever reaches it, the older one soon retiring.
+                    os.unlink(lock_path(self.path))
             self.listener.close()
         return True
 
