@@ -7,28 +7,6 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-
-  # What key users may do depends on the key spec and usage (KMS developer guide, "Allows
-  # key users to use the KMS key"): secret keys encrypt or MAC, key pairs add GetPublicKey.
-  key_user_actions = {
-    symmetric           = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
-    ENCRYPT_DECRYPT     = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GetPublicKey", "kms:ReEncrypt*"]
-    GENERATE_VERIFY_MAC = ["kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"]
-    SIGN_VERIFY         = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"]
-    KEY_AGREEMENT       = ["kms:DeriveSharedSecret", "kms:DescribeKey", "kms:GetPublicKey"]
-  }[local.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
-
-  # KMS's key administrator statement, plus the material actions of an imported key named
-  # explicitly (kms:Get* and kms:Delete* cover two of them already).
-  key_administrator_actions = [
-    "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:DeleteImportedKeyMaterial",
-    "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:GetParametersForImport",
-    "kms:ImportKeyMaterial", "kms:List*", "kms:Put*", "kms:ReplicateKey", "kms:Revoke*",
-    "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
-    "kms:Update*",
-  ]
-
   # With nothing but the default statement the document is KMS's own default policy, Id
   # included, so keys made before this module built policies plan no change.
   only_default_statement = (
@@ -36,28 +14,47 @@ locals {
     && length(var.key_owners) + length(var.key_administrators) + length(var.key_users) + length(var.key_service_users) + length(var.key_service_roles_for_autoscaling) == 0
   )
 
-  key_policy = var.policy != null ? var.policy : one(data.aws_iam_policy_document.key[*].json)
-}
-
-locals {
-  # One statement per role that names principals; for_aws_resources adds the condition
-  # kms:GrantIsForAWSResource = true (grants only for AWS services).
+  # One statement per role that names principals, in terraform-aws-kms's order;
+  # for_aws_resources adds the condition kms:GrantIsForAWSResource = true (grants only for
+  # AWS services). Actions and principals are deduplicated and sorted in reverse, as the
+  # provider's aws_iam_policy_document writes its string sets.
   role_statements = [for statement in [
     {
       # KMS's default: IAM policies in this account decide. Keeps the account from locking itself out.
       sid               = "Enable IAM User Permissions"
       actions           = ["kms:*"]
-      principals        = var.enable_default_policy ? [local.account_root] : []
+      principals        = var.enable_default_policy ? ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"] : []
       for_aws_resources = false
     },
     { sid = "KeyOwner", actions = ["kms:*"], principals = var.key_owners, for_aws_resources = false },
     {
-      sid               = "KeyAdministration"
-      actions           = local.key_administrator_actions
+      # KMS's key administrator statement, plus the material actions of an imported key named
+      # explicitly (kms:Get* and kms:Delete* cover two of them already).
+      sid = "KeyAdministration"
+      actions = [
+        "kms:CancelKeyDeletion", "kms:Create*", "kms:Delete*", "kms:DeleteImportedKeyMaterial",
+        "kms:Describe*", "kms:Disable*", "kms:Enable*", "kms:Get*", "kms:GetParametersForImport",
+        "kms:ImportKeyMaterial", "kms:List*", "kms:Put*", "kms:ReplicateKey", "kms:Revoke*",
+        "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+        "kms:Update*",
+      ]
       principals        = var.key_administrators
       for_aws_resources = false
     },
-    { sid = "KeyUsage", actions = local.key_user_actions, principals = var.key_users, for_aws_resources = false },
+    {
+      # What key users may do depends on the key spec and usage (KMS developer guide, "Allows
+      # key users to use the KMS key"): secret keys encrypt or MAC, key pairs add GetPublicKey.
+      sid = "KeyUsage"
+      actions = {
+        symmetric           = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+        ENCRYPT_DECRYPT     = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GetPublicKey", "kms:ReEncrypt*"]
+        GENERATE_VERIFY_MAC = ["kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"]
+        SIGN_VERIFY         = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"]
+        KEY_AGREEMENT       = ["kms:DeriveSharedSecret", "kms:DescribeKey", "kms:GetPublicKey"]
+      }[var.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
+      principals        = var.key_users
+      for_aws_resources = false
+    },
     {
       sid               = "KeyServiceUsage"
       actions           = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
@@ -77,11 +74,37 @@ locals {
       principals        = var.key_service_roles_for_autoscaling
       for_aws_resources = true
     },
-  ] : statement if length(statement.principals) > 0]
+    ] : merge(statement, {
+      actions    = reverse(sort(distinct(statement.actions)))
+      principals = reverse(sort(distinct(statement.principals)))
+  }) if length(statement.principals) > 0]
+
+  # Without documents or key_statements to merge, the module writes the policy itself,
+  # byte for byte the JSON aws_iam_policy_document writes for the same statements
+  # (json.MarshalIndent: fixed key order, two-space indent, a one-element list as a string):
+  # a data source per key costs Terraform a graph node, provider calls and a state object
+  # in every walk. tests/terraform/test_policy_document.py holds the two equal.
+  key_policy = var.policy != null ? var.policy : length(var.source_policy_documents) + length(var.override_policy_documents) + length(var.key_statements) > 0 ? one(data.aws_iam_policy_document.key[*].json) : join("", [
+    "{\n  \"Version\": \"2012-10-17\"",
+    local.only_default_statement ? ",\n  \"Id\": \"key-default-1\"" : "",
+    length(local.role_statements) == 0 ? "" : ",\n  \"Statement\": [\n",
+    join(",\n", [for s in local.role_statements : join("", [
+      "    {\n      \"Sid\": ${jsonencode(s.sid)},\n      \"Effect\": \"Allow\",\n      \"Action\": ",
+      length(s.actions) == 1 ? jsonencode(s.actions[0]) : "[\n${join(",\n", [for a in s.actions : "        ${jsonencode(a)}"])}\n      ]",
+      ",\n      \"Resource\": \"*\",\n      \"Principal\": {\n        \"AWS\": ",
+      length(s.principals) == 1 ? jsonencode(s.principals[0]) : "[\n${join(",\n", [for p in s.principals : "          ${jsonencode(p)}"])}\n        ]",
+      "\n      }",
+      s.for_aws_resources ? ",\n      \"Condition\": {\n        \"Bool\": {\n          \"kms:GrantIsForAWSResource\": \"true\"\n        }\n      }" : "",
+      "\n    }",
+    ])]),
+    length(local.role_statements) == 0 ? "" : "\n  ]",
+    "\n}",
+  ])
 }
 
+# Only to merge policy documents or key_statements; key_policy builds the other policies.
 data "aws_iam_policy_document" "key" {
-  count = var.policy == null ? 1 : 0
+  count = var.policy == null && length(var.source_policy_documents) + length(var.override_policy_documents) + length(var.key_statements) > 0 ? 1 : 0
 
   policy_id                 = local.only_default_statement ? "key-default-1" : null
   source_policy_documents   = var.source_policy_documents
