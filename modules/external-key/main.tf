@@ -31,18 +31,17 @@ locals {
   )
 
   # valid_to in UTC RFC 3339 (2031-06-17T20:00:00Z) whatever zone it was written in, so the
-  # import trigger and KMS's own ValidTo always compare equal. (The one-element for binds
-  # the regex's parts to a name.)
-  valid_to = var.valid_to == null ? null : [
-    for parts in [regex(
-      "^(\\d{4}-\\d\\d-\\d\\d)[Tt](\\d\\d:\\d\\d:\\d\\d)(?:\\.\\d+)?(?:[Zz]|([+-])(\\d\\d):(\\d\\d))$",
-      var.valid_to,
-    )] :
-    timeadd(
-      "${parts[0]}T${parts[1]}Z",
-      parts[2] == null ? "0s" : "${parts[2] == "+" ? "-" : ""}${parts[3]}h${parts[4]}m",
-    )
-  ][0]
+  # import trigger and KMS's own ValidTo always compare equal. Two locals, as before: the
+  # trigger records this value's type too (null as "dynamic"), and terraform_data replaces
+  # itself on any type change, which would re-run every key's import step.
+  valid_to_parts = var.valid_to == null ? null : regex(
+    "^(\\d{4}-\\d\\d-\\d\\d)[Tt](\\d\\d:\\d\\d:\\d\\d)(?:\\.\\d+)?(?:[Zz]|([+-])(\\d\\d):(\\d\\d))$",
+    var.valid_to,
+  )
+  valid_to = local.valid_to_parts == null ? null : timeadd(
+    "${local.valid_to_parts[0]}T${local.valid_to_parts[1]}Z",
+    local.valid_to_parts[2] == null ? "0s" : "${local.valid_to_parts[2] == "+" ? "-" : ""}${local.valid_to_parts[3]}h${local.valid_to_parts[4]}m",
+  )
 
   # The import step's command line; replicas.tf reuses all of it after the key ARN.
   import_args = concat(
