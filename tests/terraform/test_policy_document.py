@@ -7,6 +7,8 @@ key_policy output promises the same value, so the two must stay identical to the
 plan: each case once through the HCL path and once through the data source (an override
 document with no statements changes nothing but selects the data source path), then compare.
 With TF_REAL_CLI_CONFIG this checks the HCL against the real provider's data source.
+
+Also: the import step's trigger keeps the types earlier versions recorded (upgrade safety).
 """
 
 from __future__ import annotations
@@ -121,3 +123,43 @@ def test_hcl_key_policy_is_the_data_source_json(tf: Any, tmp_path: Path) -> None
     assert json.loads(hcl["default"])["Id"] == "key-default-1"
     assert "Id" not in json.loads(hcl["every_role"])
     assert '"kms:GrantIsForAWSResource": "true"' in hcl["service_users"]
+
+
+TRIGGER_ROOT = """
+module "key" {
+  source                  = "%(module)s"
+  material_source         = "generate:trigger-type"
+  material_fingerprint    = "%(fp)s"
+  helper_command          = "%(helper)s"
+  deletion_window_in_days = 7
+}
+"""
+
+
+def test_import_trigger_keeps_the_recorded_types(tf: Any, tmp_path: Path) -> None:
+    # terraform_data replaces itself when triggers_replace changes type, even with equal
+    # values, so a refactor that retypes a trigger (a null valid_to as string instead of
+    # dynamic) would re-run the import step of every existing key on upgrade.
+    helper = tmp_path / "helper"
+    helper.write_text("#!/bin/sh\nexit 0\n")
+    helper.chmod(0o755)
+    root = write_root(
+        tmp_path / "r", TRIGGER_ROOT % {"module": MODULE, "fp": SYMMETRIC, "helper": helper}
+    )
+    runner = tf(root)
+    runner.init()
+    runner.apply()
+    state = json.loads((root / "terraform.tfstate").read_text())
+    (step,) = [r for r in state["resources"] if r["type"] == "terraform_data"]
+    assert step["instances"][0]["attributes"]["triggers_replace"]["type"] == [
+        "object",
+        {
+            "enabled": "bool",
+            "key_arn": "string",
+            "material_fingerprint": "string",
+            "material_source": "string",
+            "valid_to": "dynamic",
+            "wrapping_algorithm": "string",
+            "wrapping_key_spec": "string",
+        },
+    ]
