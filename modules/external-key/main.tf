@@ -1,13 +1,12 @@
 # One KMS key for imported material. Terraform creates the key without material and only
 # ever handles references; the kms-import helper reads, wraps and imports the material.
 
+# Terraform evaluates every local of every module instance in each walk (plan and apply), each
+# in a fresh evaluation context, so the module keeps few locals: values used once live where
+# they are used (a provisioner's command is evaluated only when it runs).
 locals {
-  fingerprint_tag = "kms-import:fingerprint"
-  key_spec        = var.key_spec
-
   # The key spec's one usage; RSA keys have two, and var.key_usage's validation makes RSA
   # key specs name theirs, so the RSA entry here is never the one used.
-  secret_key = var.key_spec == "SYMMETRIC_DEFAULT" || startswith(var.key_spec, "HMAC_")
   key_usage = coalesce(var.key_usage, (
     var.key_spec == "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT"
     : startswith(var.key_spec, "HMAC_") ? "GENERATE_VERIFY_MAC"
@@ -19,8 +18,10 @@ locals {
   # algorithms). The trigger records the helper's default for the key spec
   # (wrapping.default_algorithm), which for symmetric keys is the RSAES_OAEP_SHA_256 earlier
   # versions of this module recorded, so their import steps are not re-run by an upgrade.
+  # Secret keys (symmetric, HMAC) fit OAEP; private keys need the AES key wrap.
   wrapping_algorithm = coalesce(
-    var.wrapping_algorithm, local.secret_key ? "RSAES_OAEP_SHA_256" : "RSA_AES_KEY_WRAP_SHA_256",
+    var.wrapping_algorithm,
+    var.key_spec == "SYMMETRIC_DEFAULT" || startswith(var.key_spec, "HMAC_") ? "RSAES_OAEP_SHA_256" : "RSA_AES_KEY_WRAP_SHA_256",
   )
 
   material_fingerprint = (
@@ -30,7 +31,9 @@ locals {
   )
 
   # valid_to in UTC RFC 3339 (2031-06-17T20:00:00Z) whatever zone it was written in, so the
-  # import trigger and KMS's own ValidTo always compare equal.
+  # import trigger and KMS's own ValidTo always compare equal. Two locals, as before: the
+  # trigger records this value's type too (null as "dynamic"), and terraform_data replaces
+  # itself on any type change, which would re-run every key's import step.
   valid_to_parts = var.valid_to == null ? null : regex(
     "^(\\d{4}-\\d\\d-\\d\\d)[Tt](\\d\\d:\\d\\d:\\d\\d)(?:\\.\\d+)?(?:[Zz]|([+-])(\\d\\d):(\\d\\d))$",
     var.valid_to,
@@ -40,6 +43,7 @@ locals {
     local.valid_to_parts[2] == null ? "0s" : "${local.valid_to_parts[2] == "+" ? "-" : ""}${local.valid_to_parts[3]}h${local.valid_to_parts[4]}m",
   )
 
+  # The import step's command line; replicas.tf reuses all of it after the key ARN.
   import_args = concat(
     [
       var.helper_command, "import",
@@ -55,30 +59,14 @@ locals {
     var.enabled ? [] : ["--disable"],
     length(var.material_rotations) == 0 ? [] : ["--with-rotations"],
   )
-  # Single-quoted for /bin/sh: references may hold ?, & and ; (PKCS#11 URIs do).
-  import_command = join(" ", [for arg in local.import_args : "'${replace(arg, "'", "'\\''")}'"])
 
   # On-demand rotations: each entry's fingerprint, given or computed at plan time.
-  rotation_fingerprint_results = { for k, d in data.external.rotation_fingerprint : k => d.result.fingerprint }
   rotation_fingerprints = [
     for i, r in var.material_rotations :
-    r.material_fingerprint != null ? r.material_fingerprint : lookup(local.rotation_fingerprint_results, tostring(i + 1), null)
+    r.material_fingerprint != null ? r.material_fingerprint : lookup(
+      { for k, d in data.external.rotation_fingerprint : k => d.result.fingerprint }, tostring(i + 1), null,
+    )
   ]
-  rotation_args = concat(
-    [
-      var.helper_command, "rotate-material",
-      "--key-id", aws_kms_external_key.this.arn,
-      "--wrapping-algorithm", local.wrapping_algorithm,
-      "--wrapping-key-spec", var.wrapping_key_spec,
-    ],
-    flatten([
-      for i, r in var.material_rotations :
-      ["--source", r.material_source, "--expect-fingerprint", local.rotation_fingerprints[i]]
-    ]),
-    local.valid_to == null ? [] : ["--valid-to", local.valid_to],
-    var.enabled ? [] : ["--disable"],
-  )
-  rotation_command = join(" ", [for arg in local.rotation_args : "'${replace(arg, "'", "'\\''")}'"])
 }
 
 # Plan time: the helper reads the material and returns only its non-secret fingerprint.
@@ -102,7 +90,7 @@ data "external" "rotation_fingerprint" {
   program = [var.helper_command, "fingerprint"]
   query = {
     source   = each.value
-    key_spec = local.key_spec
+    key_spec = var.key_spec
   }
 }
 
@@ -113,7 +101,7 @@ resource "aws_kms_external_key" "this" {
   deletion_window_in_days = var.deletion_window_in_days
   policy                  = local.key_policy
   multi_region            = var.multi_region
-  tags                    = merge(var.tags, { (local.fingerprint_tag) = local.material_fingerprint })
+  tags                    = merge(var.tags, { "kms-import:fingerprint" = local.material_fingerprint })
 
   lifecycle {
     # No key_material_base64 here, so the provider must never attempt an import; it would
@@ -149,7 +137,8 @@ resource "terraform_data" "material_import" {
   )
 
   provisioner "local-exec" {
-    command = local.import_command
+    # Single-quoted for /bin/sh: references may hold ?, & and ; (PKCS#11 URIs do).
+    command = join(" ", [for arg in local.import_args : "'${replace(arg, "'", "'\\''")}'"])
   }
 }
 
@@ -171,12 +160,27 @@ resource "terraform_data" "material_rotation" {
   }
 
   provisioner "local-exec" {
-    command = local.rotation_command
+    command = join(" ", [
+      for arg in concat(
+        [
+          var.helper_command, "rotate-material",
+          "--key-id", aws_kms_external_key.this.arn,
+          "--wrapping-algorithm", local.wrapping_algorithm,
+          "--wrapping-key-spec", var.wrapping_key_spec,
+        ],
+        flatten([
+          for i, r in var.material_rotations :
+          ["--source", r.material_source, "--expect-fingerprint", local.rotation_fingerprints[i]]
+        ]),
+        local.valid_to == null ? [] : ["--valid-to", local.valid_to],
+        var.enabled ? [] : ["--disable"],
+      ) : "'${replace(arg, "'", "'\\''")}'"
+    ])
   }
 
   lifecycle {
     precondition {
-      condition     = local.key_spec == "SYMMETRIC_DEFAULT"
+      condition     = var.key_spec == "SYMMETRIC_DEFAULT"
       error_message = "material_rotations needs a SYMMETRIC_DEFAULT key: KMS rotates imported material on demand only for symmetric encryption keys. Rotate other keys with a new generation (make rotate)."
     }
   }

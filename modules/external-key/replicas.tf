@@ -3,20 +3,6 @@
 # import parameters. The provider's v6 per-resource `region` argument places each replica;
 # no extra provider blocks.
 
-locals {
-  primary_region = split(":", aws_kms_external_key.this.arn)[3]
-
-  # The primary's import arguments after its key ARN (source, wrapping, fingerprint, expiry,
-  # enabled): a replica's import differs only in the key it names.
-  replica_import_tail = slice(local.import_args, 4, length(local.import_args))
-  replica_import_commands = {
-    for region, replica in aws_kms_replica_external_key.this : region => join(" ", [
-      for arg in concat([var.helper_command, "import", "--key-id", replica.arn], local.replica_import_tail) :
-      "'${replace(arg, "'", "'\\''")}'"
-    ])
-  }
-}
-
 resource "aws_kms_replica_external_key" "this" {
   for_each = toset(var.replica_regions)
 
@@ -27,7 +13,7 @@ resource "aws_kms_replica_external_key" "this" {
   policy                  = local.key_policy # the primary's, role lists and all
   # A replica's tags are its own: it carries the fingerprint tag too, so the helper refuses
   # other material for it before any ImportKeyMaterial call in that Region.
-  tags = merge(var.tags, { (local.fingerprint_tag) = local.material_fingerprint })
+  tags = merge(var.tags, { "kms-import:fingerprint" = local.material_fingerprint })
 
   lifecycle {
     # As for the primary: no key_material_base64, so the provider must never import (it
@@ -35,8 +21,8 @@ resource "aws_kms_replica_external_key" "this" {
     ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"]]
 
     precondition {
-      condition     = each.key != local.primary_region
-      error_message = "replica_regions must not name the primary key's own Region (${local.primary_region})."
+      condition     = each.key != split(":", aws_kms_external_key.this.arn)[3]
+      error_message = "replica_regions must not name the primary key's own Region (${split(":", aws_kms_external_key.this.arn)[3]})."
     }
   }
 }
@@ -59,6 +45,11 @@ resource "terraform_data" "replica_import" {
   }
 
   provisioner "local-exec" {
-    command = local.replica_import_commands[each.key]
+    # The primary's import command (main.tf) with this replica's ARN: a replica's import
+    # differs only in the key it names.
+    command = join(" ", [
+      for arg in concat([var.helper_command, "import", "--key-id", each.value.arn], slice(local.import_args, 4, length(local.import_args))) :
+      "'${replace(arg, "'", "'\\''")}'"
+    ])
   }
 }

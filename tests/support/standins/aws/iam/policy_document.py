@@ -3,8 +3,9 @@
 Builds the JSON from statement blocks; one-element lists render as strings, as the real
 provider does; source documents come first, same-Sid statements from this document and then
 override documents replace them; a sid used twice among the statement blocks, or among the
-source documents, is an error (as dataSourcePolicyDocumentRead). Output is indented with two
-spaces; minified_json too.
+source documents, is an error (as dataSourcePolicyDocumentRead). Version and Id merge as
+IAMPolicyDoc.Merge does (a later non-empty Id wins, a greater Version wins) and an empty
+statement list is left out (omitempty). Output is indented with two spaces; minified_json too.
 """
 
 from __future__ import annotations
@@ -106,13 +107,30 @@ def _merge(base: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict
     return merged
 
 
-def _statements_of(text: str) -> list[dict[str, Any]]:
+def _document(text: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
         raise ProviderError(f"reading source policy document: {exc}") from exc
-    stmts = doc.get("Statement", [])
+    return doc if isinstance(doc, dict) else {}
+
+
+def _statements_of(text: str) -> list[dict[str, Any]]:
+    stmts = _document(text).get("Statement", [])
     return stmts if isinstance(stmts, list) else [stmts]
+
+
+def _header(texts: list[str]) -> tuple[str, str]:
+    """IAMPolicyDoc.Merge's Version and Id over documents merged in order: a later non-empty
+    Id replaces the earlier one; a later Version wins only when greater."""
+    version = doc_id = ""
+    for text in texts:
+        doc = _document(text)
+        if isinstance(doc.get("Id"), str) and doc["Id"]:
+            doc_id = doc["Id"]
+        if isinstance(doc.get("Version"), str) and doc["Version"] > version:
+            version = doc["Version"]
+    return version, doc_id
 
 
 def _sources(texts: list[str]) -> list[dict[str, Any]]:
@@ -170,10 +188,22 @@ class PolicyDocumentDataSource(DataSource):
         statements = _merge(statements, _own_statements(config.get("statement") or []))
         for override in config.get("override_policy_documents") or []:
             statements = _merge(statements, _statements_of(override))
-        doc: dict[str, Any] = {"Version": config.get("version") or "2012-10-17"}
-        if config.get("policy_id"):
-            doc["Id"] = config["policy_id"]
-        doc["Statement"] = statements
+        # Sources, this document, then overrides, each merged as IAMPolicyDoc.Merge does.
+        own = json.dumps(
+            {"Version": config.get("version") or "2012-10-17", "Id": config.get("policy_id") or ""}
+        )
+        version, doc_id = _header(
+            [
+                *(config.get("source_policy_documents") or []),
+                own,
+                *(config.get("override_policy_documents") or []),
+            ]
+        )
+        doc: dict[str, Any] = {"Version": version}
+        if doc_id:
+            doc["Id"] = doc_id
+        if statements:
+            doc["Statement"] = statements
         text = json.dumps(doc, indent=2)
         minified = json.dumps(doc, separators=(",", ":"))
         return {
