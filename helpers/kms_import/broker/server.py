@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import gc
 import os
 import select
 import signal
@@ -44,13 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args[0])
     idle = float(os.environ.get("KMS_IMPORT_BROKER_IDLE_S") or IDLE_S)
     preload()
+    # Workers share the preloaded heap copy-on-write; a collection in a worker would walk it
+    # all and copy every page it touches. Frozen objects are never collected or walked.
+    gc.freeze()
     listener = listen(path)
     Server(listener, path, idle).serve()
     return 0
 
 
 def preload() -> None:
-    """Import what the brokered commands use, and warm botocore's model cache."""
+    """Import what the brokered commands use (the helper imports most of it lazily, inside
+    the functions that need it), and warm botocore's model cache."""
+    import cryptography.exceptions
+    import cryptography.hazmat.primitives.asymmetric.ec
+    import cryptography.hazmat.primitives.asymmetric.padding
+    import cryptography.hazmat.primitives.asymmetric.rsa
+    import cryptography.hazmat.primitives.hashes
+    import cryptography.hazmat.primitives.keywrap
+    import cryptography.hazmat.primitives.serialization  # noqa: F401
+
     from .. import aws, cli, fingerprint, importer, rotation, verify, wrapping  # noqa: F401
     from ..sources import registry
 
