@@ -290,3 +290,27 @@ def test_a_runtime_folder_too_long_for_a_socket_address_is_passed_over() -> None
 
 def test_the_lock_file_sits_beside_the_socket(tmp_path: Path) -> None:
     assert server.lock_path(tmp_path / "abc.sock") == str(tmp_path / "abc.lock")
+
+
+def test_a_worker_runs_nothing_until_its_client_says_go(env: dict[str, str], material: str) -> None:
+    """A client that got no pid may ask again only if no worker read its stdin: the external
+    data source's query can be read once. So a worker whose client leaves before GO exits
+    without touching the client's stdin or writing to its stdout."""
+    assert helper("fingerprint", "--source", material, env=env).returncode == 0  # a server
+    query = f'{{"source": "{material}"}}'.encode()
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    os.write(stdin_w, query)
+    os.close(stdin_w)
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(wire.socket_path(env))
+    request = {"argv": ["kms-import", "fingerprint"], "env": env, "cwd": "/", "umask": 0o077}
+    wire.send(conn, request, [stdin_r, out_w, out_w])
+    started, _ = wire.receive(conn)
+    conn.close()  # leave without GO
+    assert wait_for(lambda: _gone(int(started["pid"])))
+    os.close(out_w)
+    assert os.read(out_r, 100) == b""  # nothing written
+    assert os.read(stdin_r, 100) == query  # nothing read
+    for fd in (stdin_r, out_r):
+        os.close(fd)

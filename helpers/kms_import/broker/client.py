@@ -40,6 +40,7 @@ def run_brokered(argv: list[str]) -> int | None:
         try:
             wire.send(conn, request, [0, 1, 2])
             started, _ = wire.receive(conn)
+            conn.sendall(wire.GO)  # the worker starts only now: before this, asking again is safe
         except (OSError, EOFError):
             conn.close()
             continue

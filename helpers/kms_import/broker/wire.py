@@ -5,6 +5,10 @@ every run. A message is a 4-byte big-endian length and a `marshal`led dict of st
 lists (both ends are the same interpreter, and the same user: the server checks the peer's
 uid, the client only connects inside its own 0700 folder). The request carries the client's
 stdin, stdout and stderr as SCM_RIGHTS file descriptors.
+
+The exchange: request (client) -> {"pid"} (worker) -> GO (client) -> {"status"} (server).
+The worker runs nothing before GO, so a client that never got the pid may safely ask again:
+no worker has touched its stdin (the external data source's query is read only once).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 VOLATILE_PREFIXES = ("PLUGIN_", "TF_PLUGIN_MAGIC_COOKIE")
 VOLATILE_NAMES = frozenset({"_", "SHLVL", "PWD", "OLDPWD"})
 
+GO = b"\x01"
 MAX_ADDRESS = 108  # sun_path, with its NUL
 MAX_MESSAGE = 4 << 20  # a request is an argv and an environment: far below this
 _FDS = 3
@@ -124,7 +129,8 @@ def send(sock: socket.socket, message: dict[str, object], fds: list[int] | None 
     if fds:
         sent = socket.send_fds(sock, [data], fds)
         data = data[sent:]
-    sock.sendall(data)
+    if data:
+        sock.sendall(data)
 
 
 def receive(sock: socket.socket, want_fds: bool = False) -> tuple[dict, list[int]]:
