@@ -170,162 +170,155 @@ data "aws_iam_policy_document" "key" {
 ################################################################################
 
 locals {
-  # The material source as kms-import parses it: scheme:path?name=value&... (known at plan).
+  key_arn_parts = split(":", aws_kms_external_key.this.arn)
+  arn_partition = local.key_arn_parts[1]
+  arn_region    = local.key_arn_parts[3]
+  arn_account   = local.key_arn_parts[4]
+
+  # The material source as kms-import parses it: scheme:path?name=value&...
+  source_parts  = regex("^([A-Za-z][A-Za-z0-9+.-]*):([^?#]*)(?:\\?([^#]*))?", var.material_source)
+  source_scheme = lower(local.source_parts[0])
+  source_path   = local.source_parts[1]
+  source_params = {
+    for name, values in {
+      for pair in split("&", local.source_parts[2] == null ? "" : local.source_parts[2]) :
+      split("=", pair)[0] => join("=", slice(split("=", pair), 1, length(split("=", pair))))... if pair != ""
+    } : name => values[0]
+  }
+
   # generate:NAME?escrow=secretsmanager:PREFIX escrows in the secret PREFIX/NAME; the escrow
   # reference's own ?region= arrives %-encoded (Terraform has no URL decoding: these are the
-  # escapes such a reference needs). One local, one-element fors naming the parts: Terraform
-  # evaluates each local of each key in every walk.
-  material_ref = [
-    for parts in [regex("^([A-Za-z][A-Za-z0-9+.-]*):([^?#]*)(?:\\?([^#]*))?", var.material_source)] : [
-      for params in [{
-        for name, values in {
-          for pair in split("&", parts[2] == null ? "" : parts[2]) :
-          split("=", pair)[0] => join("=", slice(split("=", pair), 1, length(split("=", pair))))... if pair != ""
-        } : name => values[0]
-        }] : [
-        for escrow_ref in [lower(parts[0]) != "generate" ? "" : replace(replace(replace(replace(
-          lookup(params, "escrow", ""), "/%3[Ff]/", "?"), "/%3[Dd]/", "="), "/%26/", "&"), "/%2[Ff]/", "/")] : [
-          for escrow in [startswith(escrow_ref, "secretsmanager:") ? regex("^secretsmanager:([^?]*)(?:\\?(.*))?$", escrow_ref) : null] : {
-            scheme = lower(parts[0])
-            path   = parts[1]
-            # A source's ?region= wins; else the helper works in its environment's Region,
-            # which this policy takes to be the key's.
-            region        = lookup(params, "region", null)
-            escrow_prefix = escrow == null ? null : trim(escrow[0], "/")
-            escrow_region = escrow == null ? null : try(regex("(?:^|&)region=([^&]+)", escrow[1])[0], null)
-          }
-        ][0]
-      ][0]
-    ][0]
-  ][0]
+  # escapes such a reference needs).
+  escrow_ref = local.source_scheme != "generate" ? "" : replace(replace(replace(replace(
+  lookup(local.source_params, "escrow", ""), "/%3[Ff]/", "?"), "/%3[Dd]/", "="), "/%26/", "&"), "/%2[Ff]/", "/")
+  escrow_parts  = startswith(local.escrow_ref, "secretsmanager:") ? regex("^secretsmanager:([^?]*)(?:\\?(.*))?$", local.escrow_ref) : null
+  escrow_region = local.escrow_parts == null ? null : try(regex("(?:^|&)region=([^&]+)", local.escrow_parts[1])[0], null)
 
-  importer_statements = [
-    for key in [split(":", aws_kms_external_key.this.arn)] : [
-      for arn in [{
-        partition     = key[1]
-        region        = key[3]
-        account       = key[4]
-        source_region = local.material_ref.region != null ? local.material_ref.region : key[3]
-        escrow_region = coalesce(local.material_ref.escrow_region, key[3])
-        # Where the service holding the source decrypts it with its own KMS key on the
-        # caller's behalf: only through that service, and only for that secret or parameter.
-        via_service_keys = "arn:${key[1]}:kms:*:${key[4]}:key/*"
-        # The primary and each replica: the import step imports into, proves and enables each.
-        keys = concat([aws_kms_external_key.this.arn], [for replica in aws_kms_replica_external_key.this : replica.arn])
-        }] : [
-        for ref in [{
-          # Secrets Manager appends -XXXXXX to a secret's name in its ARN.
-          source_secret = (
-            local.material_ref.scheme != "secretsmanager" ? null
-            : startswith(local.material_ref.path, "arn:") ? local.material_ref.path
-            : "arn:${arn.partition}:secretsmanager:${arn.source_region}:${arn.account}:secret:${local.material_ref.path}-??????"
-          )
-          escrow_secret = local.material_ref.escrow_prefix == null ? null : format(
-            "arn:%s:secretsmanager:%s:%s:secret:%s/%s-??????",
-            arn.partition, arn.escrow_region, arn.account, local.material_ref.escrow_prefix, local.material_ref.path,
-          )
-          parameter = (
-            local.material_ref.scheme != "ssm" ? null
-            : startswith(local.material_ref.path, "arn:") ? local.material_ref.path
-            : "arn:${arn.partition}:ssm:${arn.source_region}:${arn.account}:parameter/${trimprefix(local.material_ref.path, "/")}"
-          )
-          # The proof kms-import runs after importing (helpers/kms_import/verify.py), by key kind.
-          proof = {
-            symmetric           = { sid = "KmsImportProveEncrypt", actions = ["kms:Decrypt", "kms:Encrypt"] }
-            ENCRYPT_DECRYPT     = { sid = "KmsImportProveDecrypt", actions = ["kms:Decrypt", "kms:GetPublicKey"] }
-            GENERATE_VERIFY_MAC = { sid = "KmsImportProveMac", actions = ["kms:GenerateMac"] }
-            SIGN_VERIFY         = { sid = "KmsImportProveSign", actions = ["kms:GetPublicKey", "kms:Sign"] }
-            KEY_AGREEMENT       = { sid = "KmsImportProvePublicKey", actions = ["kms:GetPublicKey"] }
-          }[var.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
-          }] : concat(
-          [
-            {
-              Sid      = "KmsImportMaterial"
-              Effect   = "Allow"
-              Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags"]
-              Resource = arn.keys
-            },
-            {
-              Sid      = ref.proof.sid
-              Effect   = "Allow"
-              Action   = ref.proof.actions
-              Resource = arn.keys
-            },
-            {
-              # The import step applies `enabled`: DisableKey, and EnableKey when set back to true.
-              Sid      = "KmsImportEnabledState"
-              Effect   = "Allow"
-              Action   = ["kms:DisableKey", "kms:EnableKey"]
-              Resource = arn.keys
-            },
-          ],
-          [for statement in [
-            {
-              # On-demand rotation: the import step lists the key's materials to judge each one,
-              # the rotation step imports NEW_KEY_MATERIAL and makes it current.
-              Sid      = "KmsImportRotateMaterial"
-              Effect   = "Allow"
-              Action   = ["kms:ListKeyRotations", "kms:RotateKeyOnDemand"]
-              Resource = [aws_kms_external_key.this.arn]
-            },
-          ] : statement if length(var.material_rotations) > 0],
-          [for statement in [
-            {
-              Sid      = "KmsImportReadSecret"
-              Effect   = "Allow"
-              Action   = ["secretsmanager:GetSecretValue"]
-              Resource = [ref.source_secret]
-            },
-            {
-              Sid      = "KmsImportSecretKey"
-              Effect   = "Allow"
-              Action   = ["kms:Decrypt"]
-              Resource = [arn.via_service_keys]
-              Condition = {
-                StringEquals = { "kms:ViaService" = ["secretsmanager.${arn.source_region}.amazonaws.com"] }
-                StringLike   = { "kms:EncryptionContext:SecretARN" = [ref.source_secret] }
-              }
-            },
-          ] : statement if ref.source_secret != null],
-          [for statement in [
-            {
-              # CreateSecret with tags needs TagResource as well; GetSecretValue reads it back.
-              Sid      = "KmsImportEscrowSecret"
-              Effect   = "Allow"
-              Action   = ["secretsmanager:CreateSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
-              Resource = [ref.escrow_secret]
-            },
-            {
-              Sid      = "KmsImportEscrowSecretKey"
-              Effect   = "Allow"
-              Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-              Resource = [arn.via_service_keys]
-              Condition = {
-                StringEquals = { "kms:ViaService" = ["secretsmanager.${arn.escrow_region}.amazonaws.com"] }
-                StringLike   = { "kms:EncryptionContext:SecretARN" = [ref.escrow_secret] }
-              }
-            },
-          ] : statement if ref.escrow_secret != null],
-          [for statement in [
-            {
-              Sid      = "KmsImportReadParameter"
-              Effect   = "Allow"
-              Action   = ["ssm:GetParameter"]
-              Resource = [ref.parameter]
-            },
-            {
-              Sid      = "KmsImportParameterKey"
-              Effect   = "Allow"
-              Action   = ["kms:Decrypt"]
-              Resource = [arn.via_service_keys]
-              Condition = {
-                StringEquals = { "kms:ViaService" = ["ssm.${arn.source_region}.amazonaws.com"] }
-                StringLike   = { "kms:EncryptionContext:PARAMETER_ARN" = [ref.parameter] }
-              }
-            },
-          ] : statement if ref.parameter != null],
-        )
-      ][0]
-    ][0]
-  ][0]
+  # A source's ?region= wins; else the helper works in its environment's Region, which this
+  # policy takes to be the key's.
+  source_region = lookup(local.source_params, "region", local.arn_region)
+
+  # Secrets Manager appends -XXXXXX to a secret's name in its ARN.
+  source_secret_arn = (
+    local.source_scheme != "secretsmanager" ? null
+    : startswith(local.source_path, "arn:") ? local.source_path
+    : "arn:${local.arn_partition}:secretsmanager:${local.source_region}:${local.arn_account}:secret:${local.source_path}-??????"
+  )
+  escrow_secret_arn = local.escrow_parts == null ? null : format(
+    "arn:%s:secretsmanager:%s:%s:secret:%s/%s-??????",
+    local.arn_partition, coalesce(local.escrow_region, local.arn_region), local.arn_account,
+    trim(local.escrow_parts[0], "/"), local.source_path,
+  )
+  parameter_arn = (
+    local.source_scheme != "ssm" ? null
+    : startswith(local.source_path, "arn:") ? local.source_path
+    : "arn:${local.arn_partition}:ssm:${local.source_region}:${local.arn_account}:parameter/${trimprefix(local.source_path, "/")}"
+  )
+
+  # The proof kms-import runs after importing (helpers/kms_import/verify.py), by key kind.
+  proof = {
+    symmetric           = { sid = "KmsImportProveEncrypt", actions = ["kms:Decrypt", "kms:Encrypt"] }
+    ENCRYPT_DECRYPT     = { sid = "KmsImportProveDecrypt", actions = ["kms:Decrypt", "kms:GetPublicKey"] }
+    GENERATE_VERIFY_MAC = { sid = "KmsImportProveMac", actions = ["kms:GenerateMac"] }
+    SIGN_VERIFY         = { sid = "KmsImportProveSign", actions = ["kms:GetPublicKey", "kms:Sign"] }
+    KEY_AGREEMENT       = { sid = "KmsImportProvePublicKey", actions = ["kms:GetPublicKey"] }
+  }[var.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usage]
+
+  # Where the service holding the source decrypts it with its own KMS key on the caller's
+  # behalf: only through that service, and only for that secret or parameter.
+  via_service_keys = "arn:${local.arn_partition}:kms:*:${local.arn_account}:key/*"
+
+  # The primary and each replica: the import step imports into, proves and enables each.
+  importer_key_arns = concat(
+    [aws_kms_external_key.this.arn], [for replica in aws_kms_replica_external_key.this : replica.arn],
+  )
+
+  importer_statements = concat(
+    [
+      {
+        Sid      = "KmsImportMaterial"
+        Effect   = "Allow"
+        Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags"]
+        Resource = local.importer_key_arns
+      },
+      {
+        Sid      = local.proof.sid
+        Effect   = "Allow"
+        Action   = local.proof.actions
+        Resource = local.importer_key_arns
+      },
+      {
+        # The import step applies `enabled`: DisableKey, and EnableKey when set back to true.
+        Sid      = "KmsImportEnabledState"
+        Effect   = "Allow"
+        Action   = ["kms:DisableKey", "kms:EnableKey"]
+        Resource = local.importer_key_arns
+      },
+    ],
+    [for statement in [
+      {
+        # On-demand rotation: the import step lists the key's materials to judge each one,
+        # the rotation step imports NEW_KEY_MATERIAL and makes it current.
+        Sid      = "KmsImportRotateMaterial"
+        Effect   = "Allow"
+        Action   = ["kms:ListKeyRotations", "kms:RotateKeyOnDemand"]
+        Resource = [aws_kms_external_key.this.arn]
+      },
+    ] : statement if length(var.material_rotations) > 0],
+    [for statement in [
+      {
+        Sid      = "KmsImportReadSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = [local.source_secret_arn]
+      },
+      {
+        Sid      = "KmsImportSecretKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["secretsmanager.${local.source_region}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:SecretARN" = [local.source_secret_arn] }
+        }
+      },
+    ] : statement if local.source_secret_arn != null],
+    [for statement in [
+      {
+        # CreateSecret with tags needs TagResource as well; GetSecretValue reads it back.
+        Sid      = "KmsImportEscrowSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:CreateSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
+        Resource = [local.escrow_secret_arn]
+      },
+      {
+        Sid      = "KmsImportEscrowSecretKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["secretsmanager.${coalesce(local.escrow_region, local.arn_region)}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:SecretARN" = [local.escrow_secret_arn] }
+        }
+      },
+    ] : statement if local.escrow_secret_arn != null],
+    [for statement in [
+      {
+        Sid      = "KmsImportReadParameter"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = [local.parameter_arn]
+      },
+      {
+        Sid      = "KmsImportParameterKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [local.via_service_keys]
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["ssm.${local.source_region}.amazonaws.com"] }
+          StringLike   = { "kms:EncryptionContext:PARAMETER_ARN" = [local.parameter_arn] }
+        }
+      },
+    ] : statement if local.parameter_arn != null],
+  )
 }
