@@ -314,3 +314,18 @@ def test_a_worker_runs_nothing_until_its_client_says_go(env: dict[str, str], mat
     assert os.read(stdin_r, 100) == query  # nothing read
     for fd in (stdin_r, out_r):
         os.close(fd)
+
+
+def test_a_run_from_a_removed_folder_is_served_in_process(
+    env: dict[str, str], material: str, tmp_path: Path
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        f'cd "{gone}" && rmdir "{gone}" && exec "{KMS_IMPORT}" fingerprint --source "{material}"'
+    )
+    run = subprocess.run(
+        ["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0 and run.stdout.startswith("hmac-sha256:"), run.stderr
+    assert servers(env) == []  # no broker: its worker could not have taken that folder

@@ -28,9 +28,10 @@ def run_brokered(argv: list[str]) -> int | None:
     env = dict(os.environ)
     try:
         path = wire.socket_path(env)
-    except wire.BrokerUnavailable:
+        cwd = os.getcwd()  # gone if the folder was removed: then run here, as before
+    except (wire.BrokerUnavailable, OSError):
         return None
-    request = {"argv": [sys.argv[0], *argv], "env": env, "cwd": os.getcwd(), "umask": _umask()}
+    request = {"argv": [sys.argv[0], *argv], "env": env, "cwd": cwd, "umask": _umask()}
     signals = Forwarder()  # from here on: a signal is the worker's, once there is one
     for _ in range(ATTEMPTS):
         try:

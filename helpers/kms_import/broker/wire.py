@@ -59,7 +59,10 @@ def private_folder(path: str) -> str:
         pass
     except OSError as exc:
         raise BrokerUnavailable(f"{path}: {exc.strerror}") from None
-    info = os.lstat(path)
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise BrokerUnavailable(f"{path}: {exc.strerror}") from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise BrokerUnavailable(f"{path} is not a private folder of this user")
     return path
