@@ -310,8 +310,8 @@ def test_a_worker_runs_nothing_until_its_client_says_go(env: dict[str, str], mat
     conn.close()  # leave without GO
     assert wait_for(lambda: _gone(int(started["pid"])))
     os.close(out_w)
-    assert os.read(out_r, 100) == b""  # nothing written
-    assert os.read(stdin_r, 100) == query  # nothing read
+    assert os.read(out_r, 65536) == b""  # nothing written
+    assert os.read(stdin_r, 65536) == query  # nothing read (a pipe this small reads whole)
     for fd in (stdin_r, out_r):
         os.close(fd)
 
