@@ -509,6 +509,15 @@ def _configure_logging(debug: bool, quiet: bool) -> None:
     log.propagate = False  # botocore's own loggers stay silent: they would log request bodies
 
 
+def interrupted() -> int:
+    """Ctrl-C: say so in one line; the exit code of a process ended by SIGINT."""
+    print(
+        "kms-import: interrupted; nothing was left half-done that a re-run won't finish",
+        file=sys.stderr,
+    )
+    return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -521,11 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kms-import: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(
-            "kms-import: interrupted; nothing was left half-done that a re-run won't finish",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted()
     except Exception as exc:  # a bug: say so in one line, traceback only with --debug
         if args.debug:
             raise

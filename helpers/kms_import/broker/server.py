@@ -199,6 +199,10 @@ class Server:
             adopt(request, fds)
             exit_when_client_goes(conn)
             code = run(request["argv"])
+        except KeyboardInterrupt:  # Ctrl-C forwarded before cli.main took over
+            from ..cli import interrupted
+
+            code = interrupted()
         except BaseException:  # a worker must always reach os._exit
             with contextlib.suppress(Exception):
                 traceback.print_exc()
