@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kms_import.broker import server, wire
+from kms_import.broker import wire
 from kms_import.launch import brokered
 
 KMS_IMPORT = Path(sys.executable).parent / "kms-import"
@@ -289,7 +289,7 @@ def test_a_runtime_folder_too_long_for_a_socket_address_is_passed_over() -> None
 
 
 def test_the_lock_file_sits_beside_the_socket(tmp_path: Path) -> None:
-    assert server.lock_path(tmp_path / "abc.sock") == str(tmp_path / "abc.lock")
+    assert wire.lock_path(str(tmp_path / "abc.sock")) == str(tmp_path / "abc.lock")
 
 
 def test_a_worker_runs_nothing_until_its_client_says_go(env: dict[str, str], material: str) -> None:

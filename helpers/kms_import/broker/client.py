@@ -102,9 +102,7 @@ def _connect_or_start(path: str, env: dict[str, str]) -> socket.socket:
     conn = _connect(path)
     if conn is not None:
         return conn
-    from .server import locked  # only here: starting a server is the rare path
-
-    with locked(path):
+    with wire.locked(path):
         conn = _connect(path)
         if conn is not None:
             return conn

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import gc
 import os
 import select
@@ -22,7 +21,6 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -87,21 +85,6 @@ def listen(path: Path) -> socket.socket:
     return listener
 
 
-@contextlib.contextmanager
-def locked(path: Path | str) -> Iterator[None]:
-    """The folder's start/stop lock for one socket: clients take it to start a server."""
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def lock_path(path: Path | str) -> str:
-    return os.path.splitext(path)[0] + ".lock"
-
-
 class Server:
     def __init__(self, listener: socket.socket, path: Path, idle: float = IDLE_S) -> None:
         self.listener = listener
@@ -164,7 +147,7 @@ class Server:
 
     def retire(self) -> bool:
         """Stop listening unless a client connected meanwhile; True when the server may exit."""
-        with locked(self.path):
+        with wire.locked(str(self.path)):
             ready, _, _ = select.select([self.listener], [], [], 0)
             if ready:
                 return False
@@ -175,7 +158,7 @@ class Server:
                     # A client already waiting on this lock then starts a server beside one
                     # a later client starts under a new lock file: two servers for a while,
                     # each answering whoever reaches it, the older one soon retiring.
-                    os.unlink(lock_path(self.path))
+                    os.unlink(wire.lock_path(str(self.path)))
             self.listener.close()
         return True
 
@@ -232,7 +215,7 @@ def adopt(request: dict, fds: list[int]) -> None:
 
 def exit_when_client_goes(conn: socket.socket) -> None:
     """A client killed mid-command takes its worker with it, as a killed helper process
-    would stop: the client never writes after its request, so readable means closed."""
+    would stop: the client never writes after GO, so readable means closed."""
 
     def watch() -> None:
         with contextlib.suppress(OSError, ValueError):

@@ -13,12 +13,15 @@ no worker has touched its stdin (the external data source's query is read only o
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import marshal
 import os
 import socket
 import stat
 import sys
+from collections.abc import Iterator
 
 # Environment variables that differ between Terraform's callers of one apply without
 # changing what the helper does: go-plugin's per-plugin handshake (the external data source
@@ -103,6 +106,21 @@ def socket_path(env: dict[str, str]) -> str:
 def pid_path(socket_file: str) -> str:
     """The server's pid file, beside its socket."""
     return os.path.splitext(socket_file)[0] + ".pid"
+
+
+def lock_path(socket_file: str) -> str:
+    """The lock taken to start (clients) or retire (the server) the server of this socket."""
+    return os.path.splitext(socket_file)[0] + ".lock"
+
+
+@contextlib.contextmanager
+def locked(socket_file: str) -> Iterator[None]:
+    fd = os.open(lock_path(socket_file), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def running(env: dict[str, str]) -> list[tuple[int, str]]:
