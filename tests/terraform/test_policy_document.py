@@ -59,10 +59,10 @@ CASES: dict[str, dict[str, Any]] = {
     },
 }
 
-ROOT = """
-variable "cases" { type = any }
-
-module "hcl" {
+# One module block per path, the same cases and arguments; the data source path adds only
+# an override document.
+MODULE_BLOCK = """
+module "%(name)s" {
   source   = "%(module)s"
   for_each = var.cases
 
@@ -76,32 +76,28 @@ module "hcl" {
   key_users                         = try(each.value.key_users, [])
   key_service_users                 = try(each.value.key_service_users, [])
   key_service_roles_for_autoscaling = try(each.value.key_service_roles_for_autoscaling, [])
-}
+%(extra)s}
+"""
 
-module "data_source" {
-  source   = "%(module)s"
-  for_each = var.cases
-
-  material_source                   = "generate:${each.key}"
-  material_fingerprint              = try(each.value.material_fingerprint, "%(fp)s")
-  key_spec                          = try(each.value.key_spec, "SYMMETRIC_DEFAULT")
-  key_usage                         = try(each.value.key_usage, null)
-  enable_default_policy             = try(each.value.enable_default_policy, true)
-  key_owners                        = try(each.value.key_owners, [])
-  key_administrators                = try(each.value.key_administrators, [])
-  key_users                         = try(each.value.key_users, [])
-  key_service_users                 = try(each.value.key_service_users, [])
-  key_service_roles_for_autoscaling = try(each.value.key_service_roles_for_autoscaling, [])
-  override_policy_documents         = [each.value.override]
-}
-
+OUTPUTS = """
 output "hcl" { value = { for k, m in module.hcl : k => m.key_policy } }
 output "data_source" { value = { for k, m in module.data_source : k => m.key_policy } }
 """
 
 
+def root_text() -> str:
+    common = {"module": MODULE, "fp": SYMMETRIC}
+    override = "  override_policy_documents         = [each.value.override]\n"
+    return (
+        'variable "cases" { type = any }\n'
+        + MODULE_BLOCK % {**common, "name": "hcl", "extra": ""}
+        + MODULE_BLOCK % {**common, "name": "data_source", "extra": override}
+        + OUTPUTS
+    )
+
+
 def test_hcl_key_policy_is_the_data_source_json(tf: Any, tmp_path: Path) -> None:
-    root = write_root(tmp_path / "r", ROOT % {"module": MODULE, "fp": SYMMETRIC})
+    root = write_root(tmp_path / "r", root_text())
     # Merging a document (even an empty one) drops the Id of KMS's default policy, unless the
     # document brings that Id itself, as IAMPolicyDoc.Merge adopts a merged document's Id.
     cases = {
