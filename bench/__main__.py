@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import roots, single
-from .brokers import Brokers
 from .harness import ratio, verdict
 from .localstack import Local, local_aws
 
@@ -45,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     emit(lines[0])
     with tempfile.TemporaryDirectory(prefix="kms-bench-") as tmp, local_aws(Path(tmp) / "s") as la:
         work = Path(tmp)
-        brokers = Brokers(la.env, single.HELPER)
-        try:
-            goals = _sections(args, la, work, brokers, emit)
-        finally:
-            brokers.stop(keep_warm=False)
+        goals = _sections(args, la, work, emit)
         emit("\n## Goals\n")
         emit("\n".join(goals))
     emit(
@@ -62,20 +57,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sections(
-    args: argparse.Namespace, la: Local, work: Path, brokers: Brokers, emit: Callable[[str], None]
+    args: argparse.Namespace, la: Local, work: Path, emit: Callable[[str], None]
 ) -> list[str]:
     goals: list[str] = []
     if "1" in args.sections or "4" in args.sections:
-        one = single.single_key(la, work, args.rounds, brokers)
+        one = single.single_key(la, work, args.rounds)
         emit("\n## 1. One key: import + encrypt test\n")
         emit(single.single_key_table(one))
         medians = one.samples.median
-        for name in single.HELPER_MODES.values():
-            seed_ratio = ratio(medians(single.SEED), medians(name))
-            goals.append(
-                f"- {name} vs the seed flow, one key: {seed_ratio:.2f}x faster (goal >= 3x: "
-                f"{verdict(seed_ratio, 3.0, at_most=False)})"
-            )
+        seed_ratio = ratio(medians(single.SEED), medians(single.HELPER_IMPORT))
+        goals.append(
+            f"- {single.HELPER_IMPORT} vs the seed flow, one key: {seed_ratio:.2f}x faster "
+            f"(goal >= 3x: {verdict(seed_ratio, 3.0, at_most=False)})"
+        )
     if "3" in args.sections:
         found = single.calls_per_import(la, work)
         emit("\n## 3. KMS calls per import (counted at the local KMS)\n")
@@ -89,7 +83,7 @@ def _sections(
             f"{verdict(beyond - len(kinds['verify']), 3, at_most=True)})"
         )
     if "4" in args.sections:
-        cold = single.cold_start(la, work, args.rounds, brokers)
+        cold = single.cold_start(la, work, args.rounds)
         emit("\n## 4. Cold start and peak memory\n")
         helper_rss = one.helper_rss_kib if "1" in args.sections else []
         emit(single.cold_start_table(cold, helper_rss))
@@ -97,11 +91,11 @@ def _sections(
         scales = [
             roots.Scale(1, (10,), args.root_rounds),
             roots.Scale(10, (10,), args.root_rounds),
-            roots.Scale(args.big, (10, 30), args.big_rounds, broker_off_too=True),
+            roots.Scale(args.big, (10, 30), args.big_rounds),
         ]
-        emit(f"\n## 2b. {args.batch} imports: a process per key, the broker, one process\n")
-        emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds, brokers)))
-        res = roots.run_roots(la, work, scales, brokers)
+        emit(f"\n## 2b. {args.batch} imports: a process per key, one process\n")
+        emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds)))
+        res = roots.run_roots(la, work, scales)
         emit("\n## 2. Roots: this module vs the provider's own import\n")
         emit(roots.roots_table(res))
         for p in (10, 30):

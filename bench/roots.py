@@ -23,7 +23,6 @@ from pathlib import Path
 
 from offline.fixtures import TerraformRunner, runner_env
 
-from .brokers import Brokers
 from .harness import Samples, interleave, ratio, table
 from .localstack import Local
 
@@ -84,8 +83,6 @@ resource "aws_kms_alias" "key" {
 
 MODULE = "module"
 PROVIDER = "provider"
-# The module with KMS_IMPORT_BROKER=0: a cold helper process per step, as before the broker.
-MODULE_ALONE = "module, broker off"
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,6 @@ class Scale:
     keys: int
     parallelism: tuple[int, ...]
     rounds: int
-    broker_off_too: bool = False  # also time MODULE_ALONE, at the first parallelism
 
 
 def write_roots(base: Path, keys: int) -> dict[str, Path]:
@@ -132,24 +128,17 @@ def label(kind: str, keys: int, parallelism: int) -> str:
 
 
 def kinds(scale: Scale, p: int) -> tuple[str, ...]:
-    alone = (MODULE_ALONE,) if scale.broker_off_too and p == scale.parallelism[0] else ()
-    return (MODULE, *alone, PROVIDER)
+    return (MODULE, PROVIDER)
 
 
-def run_roots(local: Local, work: Path, scales: list[Scale], brokers: Brokers) -> RootResults:
+def run_roots(local: Local, work: Path, scales: list[Scale]) -> RootResults:
     results = RootResults(scales=scales)
     for scale in scales:
         roots = write_roots(work, scale.keys)
-        envs = {
-            MODULE: {"XDG_RUNTIME_DIR": brokers.warm_env["XDG_RUNTIME_DIR"]},
-            MODULE_ALONE: {"KMS_IMPORT_BROKER": "0"},
-            PROVIDER: {},
+        runners = {
+            kind: TerraformRunner(root, runner_env(local.stack, root / ".terraform-data"))
+            for kind, root in roots.items()
         }
-        runners = {}
-        for kind, extra in envs.items():
-            root = roots[PROVIDER if kind == PROVIDER else MODULE]
-            data_dir = root / f".terraform-data{'-alone' if kind == MODULE_ALONE else ''}"
-            runners[kind] = TerraformRunner(root, runner_env(local.stack, data_dir, **extra))
         for runner in runners.values():
             runner.init()
         trials = {}

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .brokers import COLD, OFF, WARM, Brokers
 from .harness import ChildRun, Samples, Trial, interleave, ratio, run_child, table
 from .localstack import BIN, Local
 
@@ -53,12 +52,6 @@ aws kms encrypt \
 SEED = "seed flow (aws CLI + openssl)"
 HELPER_IMPORT = "kms-import import"
 FLOOR = "boto3 floor (1 process)"
-# Section 1's helper contenders, by how the helper runs (bench/brokers.py).
-HELPER_MODES = {
-    COLD: "kms-import import, starting its broker",
-    WARM: "kms-import import, warm broker",
-    OFF: "kms-import import, broker off",
-}
 
 
 @dataclass
@@ -96,10 +89,9 @@ def _seed(fx: Fixture, key: str, alias: str) -> ChildRun:
     return run_child(["bash", "seed.sh", key, alias], fx.local.env, cwd)
 
 
-def _helper(fx: Fixture, key: str, alias: str, env: dict[str, str] | None = None) -> ChildRun:
+def _helper(fx: Fixture, key: str, alias: str) -> ChildRun:
     source = f"file://{fx.material_file()}"
-    argv = [HELPER, "import", "--key-id", key, "--source", source]
-    return run_child(argv, env if env is not None else fx.local.env)
+    return run_child([HELPER, "import", "--key-id", key, "--source", source], fx.local.env)
 
 
 def _floor(fx: Fixture, key: str, alias: str) -> ChildRun:
@@ -112,23 +104,20 @@ class SingleKey:
     helper_rss_kib: list[int] = field(default_factory=list)
 
 
-def single_key(local: Local, work: Path, rounds: int, brokers: Brokers) -> SingleKey:
+def single_key(local: Local, work: Path, rounds: int) -> SingleKey:
     fx = Fixture(local, work)
     result = SingleKey(Samples())
 
-    def helper(mode: str) -> float:
-        key = fx.key()
-        if mode == WARM:
-            brokers.warm_up(fx.material_file())
-        run = _helper(fx, *key, env=brokers.env_for(mode))
-        brokers.stop()  # the cold trial's server
-        if mode == OFF:
-            result.helper_rss_kib.append(run.maxrss_kib)
+    def helper() -> float:
+        run = _helper(fx, *fx.key())
+        result.helper_rss_kib.append(run.maxrss_kib)
         return run.seconds
 
-    trials: dict[str, Trial] = {SEED: lambda: _seed(fx, *fx.key()).seconds}
-    trials |= {name: functools.partial(helper, mode) for mode, name in HELPER_MODES.items()}
-    trials[FLOOR] = lambda: _floor(fx, *fx.key()).seconds
+    trials: dict[str, Trial] = {
+        SEED: lambda: _seed(fx, *fx.key()).seconds,
+        HELPER_IMPORT: helper,
+        FLOOR: lambda: _floor(fx, *fx.key()).seconds,
+    }
     interleave(trials, rounds, result.samples)
     return result
 
@@ -138,7 +127,7 @@ def single_key_table(result: SingleKey) -> str:
     floor = s.median(FLOOR)
     seed = s.median(SEED)
     rows = []
-    for name in (SEED, *HELPER_MODES.values(), FLOOR):
+    for name in (SEED, HELPER_IMPORT, FLOOR):
         low, high = s.spread(name)
         rows.append(
             [
@@ -255,38 +244,29 @@ def _counted(actions: list[str]) -> str:
 class ColdStart:
     samples: Samples
     rss_kib: dict[str, list[int]] = field(default_factory=dict)
-    server_rss_kib: int = 0
 
 
-def cold_start(local: Local, work: Path, rounds: int, brokers: Brokers) -> ColdStart:
+def cold_start(local: Local, work: Path, rounds: int) -> ColdStart:
     material = work / "cold-material.bin"
     material.touch(mode=0o600)
     material.write_bytes(secrets.token_bytes(32))
     fingerprint = [HELPER, "fingerprint", "--source", f"file://{material}"]
     commands = {
-        "python -c pass": ([PYTHON, "-c", "pass"], OFF),
-        'python -c "import boto3"': ([PYTHON, "-c", "import boto3"], OFF),
-        "python: import boto3 + kms client": (
-            [PYTHON, "-c", "import boto3; boto3.client('kms')"],
-            OFF,
-        ),
-        "kms-import --version": ([HELPER, "--version"], OFF),
-        "kms-import fingerprint, broker off": (fingerprint, OFF),
-        "kms-import fingerprint, warm broker (the client)": (fingerprint, WARM),
+        "python -c pass": [PYTHON, "-c", "pass"],
+        'python -c "import boto3"': [PYTHON, "-c", "import boto3"],
+        "python: import boto3 + kms client": [PYTHON, "-c", "import boto3; boto3.client('kms')"],
+        "kms-import --version": [HELPER, "--version"],
+        "kms-import fingerprint": fingerprint,
     }
     result = ColdStart(Samples())
 
     def trial(name: str) -> float:
-        argv, mode = commands[name]
-        if mode == WARM:
-            brokers.warm_up(material)
-        run = run_child(argv, brokers.env_for(mode))
+        run = run_child(commands[name], local.env)
         result.rss_kib.setdefault(name, []).append(run.maxrss_kib)
         return run.seconds
 
     trials: dict[str, Trial] = {name: functools.partial(trial, name) for name in commands}
     interleave(trials, rounds, result.samples)
-    result.server_rss_kib = brokers.peak_rss_kib()
     return result
 
 
@@ -299,18 +279,14 @@ def cold_start_table(result: ColdStart, helper_import_rss: list[int]) -> str:
     ]
     if helper_import_rss:
         peak = max(helper_import_rss) // 1024
-        rows.append(["kms-import import, broker off (section 1 runs)", "-", "-", peak])
-    if result.server_rss_kib:
-        rows.append(
-            ["broker server (serving the warm runs)", "-", "-", result.server_rss_kib // 1024]
-        )
+        rows.append(["kms-import import (section 1 runs)", "-", "-", peak])
     return table(["cold start", "median s", "vs import boto3", "peak RSS MiB"], rows)
 
 
 # Section 2b ----------------------------------------------------------------------------
 
 
-def batch(local: Local, work: Path, keys: int, rounds: int, brokers: Brokers) -> Samples:
+def batch(local: Local, work: Path, keys: int, rounds: int) -> Samples:
     from . import batch as b
 
     fx = Fixture(local, work / "batch")
@@ -319,11 +295,8 @@ def batch(local: Local, work: Path, keys: int, rounds: int, brokers: Brokers) ->
     def pairs() -> list[tuple[str, str]]:
         return [(fx.key()[0], f"file://{fx.material_file()}") for _ in range(keys)]
 
-    def processes(mode: str) -> float:
-        work_pairs = pairs()
-        if mode == WARM:
-            brokers.warm_up(fx.material_file())
-        return b.per_key_processes(work_pairs, brokers.env_for(mode), HELPER)
+    def processes() -> float:
+        return b.per_key_processes(pairs(), local.env, HELPER)
 
     def one() -> float:
         listing = fx.work / f"pairs-{fx.count}.json"
@@ -331,8 +304,7 @@ def batch(local: Local, work: Path, keys: int, rounds: int, brokers: Brokers) ->
         return run_child([PYTHON, str(HERE / "batch.py"), str(listing)], local.env).seconds
 
     trials: dict[str, Trial] = {
-        f"{keys} kms-import runs, broker off (a process each)": functools.partial(processes, OFF),
-        f"{keys} kms-import runs, warm broker": functools.partial(processes, WARM),
+        f"{keys} kms-import runs (a process each)": processes,
         f"one process, {keys} keys, 10 threads": one,
     }
     return interleave(trials, rounds)
