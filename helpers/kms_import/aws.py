@@ -48,8 +48,9 @@ def region_of(key_id: str) -> str | None:
 
 def client(service: str, region: str | None = None) -> Any:
     """A botocore client from a fresh session (credentials and Region resolved now, from this
-    environment) that shares the process's model loader: the broker's workers inherit a warm
-    one (see warm_up), and in-process runs skip boto3's own import (s3transfer and more)."""
+    environment) that shares the process's model loader, so a run that builds several clients
+    (threads, replica Regions) loads each service model once; and no boto3 import (s3transfer
+    and more)."""
     from botocore.config import Config
 
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
@@ -72,18 +73,6 @@ def _session() -> Any:
     else:
         session.register_component("data_loader", _loader)
     return session
-
-
-def warm_up(services: tuple[str, ...] = ("kms",)) -> None:
-    """Load the service models and endpoint data into the shared loader. Explicit dummy
-    credentials and Region: nothing is resolved from the environment, nothing is sent."""
-    for service in services:
-        _session().create_client(
-            service,
-            region_name="us-east-1",
-            aws_access_key_id="warm-up",
-            aws_secret_access_key="warm-up",  # noqa: S106 - not a credential, never sent
-        )
 
 
 def is_key_arn(key_id: str) -> bool:

@@ -134,23 +134,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_broker(args: argparse.Namespace) -> int:
-    """List (or stop) this environment's broker servers: see kms_import/broker."""
-    import os
-    import signal
-
-    from .broker import wire
-
-    servers = wire.running(dict(os.environ))
-    for pid, socket_file in servers:
-        if args.stop:
-            os.kill(pid, signal.SIGTERM)
-        print(f"{'stopped' if args.stop else 'running'}: pid {pid}, socket {socket_file}")
-    if not servers:
-        print(f"no broker server for this environment in {wire.folder(dict(os.environ))}")
-    return 0
-
-
 def cmd_leak_scan(args: argparse.Namespace) -> int:
     from .keyspecs import key_spec
     from .leakscan import scan_paths, spellings
@@ -351,13 +334,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("sources", cmd_sources, "list the material source schemes with examples")
-    broker = command(
-        "broker",
-        cmd_broker,
-        "list the warm helper servers serving this environment's import steps "
-        "(they exit after 10 s idle; KMS_IMPORT_BROKER=0 runs without them)",
-    )
-    broker.add_argument("--stop", action="store_true", help="stop them now")
 
     params = command(
         "params", cmd_params, "air-gapped step 1: fetch import parameters into a work folder"

@@ -1,7 +1,6 @@
 """Test-only: watch what the pkcs11 source does inside `kms-import` run by Terraform.
 
-Put this folder first on PYTHONPATH and set E2E_HSM_GUARD_DIR. In kms-import processes (and
-in the broker's server, whose forked workers run kms-import's commands), each
+Put this folder first on PYTHONPATH and set E2E_HSM_GUARD_DIR. In kms-import processes, each
 wrap done by the token (HsmKey._wrap_in_token) leaves `wrapped-<algorithm>-<pid>` there, and
 reading a key value out of the token into the helper (HsmKey._extract) leaves
 `extracted-<pid>` and fails. The leak watch's own sitecustomize, which this one shadows,
@@ -25,9 +24,7 @@ except ImportError:
     pass
 
 _dir = os.environ.get("E2E_HSM_GUARD_DIR")
-# While site runs, `python -m X` has only "-m" for X in sys.argv; orig_argv has it all.
-_broker = "kms_import.broker.server" in sys.orig_argv
-if _dir and (os.path.basename(sys.argv[0]) == "kms-import" or _broker):
+if _dir and os.path.basename(sys.argv[0]) == "kms-import":
     from kms_import.sources import pkcs11
 
     _wrap_in_token = pkcs11.HsmKey._wrap_in_token

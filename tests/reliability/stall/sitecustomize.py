@@ -1,8 +1,7 @@
 """Test-only: hold `kms-import import` between GetParametersForImport and ImportKeyMaterial.
 
 Put this folder first on PYTHONPATH and set RELIABILITY_STALL_DIR: once the helper has its
-import parameters and has wrapped the material, it writes `stalled-<pid>` there (the pid of
-the process doing the import: the helper, or the broker's worker) and waits
+import parameters and has wrapped the material, it writes `stalled-<pid>` there and waits
 until a file named `release` appears. The fault tests kill it (or Terraform) at that point,
 or release it. The leak watch's own sitecustomize, which this one shadows, still runs.
 """
@@ -20,12 +19,7 @@ except ImportError:
     pass
 
 _dir = os.environ.get("RELIABILITY_STALL_DIR")
-_helper = os.path.basename(sys.argv[0]) == "kms-import" and "import" in sys.argv[1:]
-# The broker's server (kms_import.broker.server): every worker it forks inherits the stall,
-# and only the import step's worker wraps material.
-# While site runs, `python -m X` has only "-m" for X in sys.argv; orig_argv has it all.
-_broker = "kms_import.broker.server" in sys.orig_argv
-if _dir and (_helper or _broker):
+if _dir and os.path.basename(sys.argv[0]) == "kms-import" and "import" in sys.argv[1:]:
     from kms_import import wrapping
 
     _wrap = wrapping.wrap
