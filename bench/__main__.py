@@ -16,13 +16,27 @@ from . import roots, single
 from .harness import ratio, verdict
 from .localstack import Local, local_aws
 
+# The root size the apply goal is set for; roots this big or bigger run --big-rounds rounds.
+BIG = 50
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=4, help="rounds for sections 1 and 4")
-    parser.add_argument("--root-rounds", type=int, default=2, help="rounds for N=1 and N=10")
-    parser.add_argument("--big-rounds", type=int, default=1, help="rounds for N=50")
-    parser.add_argument("--big", type=int, default=50, help="keys in the largest root")
+    parser.add_argument(
+        "--sizes", type=_sizes, default=(1, 10, 50, 200), help="keys per root (default 1,10,50,200)"
+    )
+    parser.add_argument(
+        "--root-rounds", type=int, default=2, help=f"rounds for roots below {BIG} keys"
+    )
+    parser.add_argument("--big-rounds", type=int, default=1, help=f"rounds for roots of {BIG}+")
+    parser.add_argument("--parallelism", type=int, default=10, help="terraform -parallelism")
+    parser.add_argument(
+        "--unrecorded",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the module root without recorded fingerprints (default on)",
+    )
     parser.add_argument("--batch", type=int, default=20, help="keys in section 2b")
     parser.add_argument(
         "--sections", default="1234", help="which sections to run, e.g. 13 (default all)"
@@ -89,25 +103,54 @@ def _sections(
         emit(single.cold_start_table(cold, helper_rss))
     if "2" in args.sections:
         scales = [
-            roots.Scale(1, (10,), args.root_rounds),
-            roots.Scale(10, (10,), args.root_rounds),
-            roots.Scale(args.big, (10, 30), args.big_rounds),
+            roots.Scale(n, args.big_rounds if n >= BIG else args.root_rounds) for n in args.sizes
         ]
-        emit(f"\n## 2b. {args.batch} imports: a process per key, one process\n")
-        emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds)))
-        res = roots.run_roots(la, work, scales)
-        emit("\n## 2. Roots: this module vs the provider's own import\n")
+        kinds = roots.KINDS if args.unrecorded else (roots.MODULE, roots.PROVIDER)
+        res = roots.run_roots(la, work, scales, args.parallelism, kinds)
+        emit(
+            "\n## 2. Roots: modules/external-keys vs the provider's own import "
+            f"(-parallelism={args.parallelism})\n"
+        )
         emit(roots.roots_table(res))
-        for p in (10, 30):
-            big = ratio(
-                res.apply.median(roots.label(roots.MODULE, args.big, p)),
-                res.apply.median(roots.label(roots.PROVIDER, args.big, p)),
-            )
-            goals.append(
-                f"- {args.big}-key apply, -parallelism={p}: {big:.2f}x the provider's own "
-                f"import (goal <= 1.5x: {verdict(big, 1.5, at_most=True)})"
-            )
+        emit("\nSide by side (medians; ratio = module / provider):\n")
+        emit(roots.ratios_table(res))
+        goals += root_goals(res, args.sizes)
+        emit(f"\n## 2b. {args.batch} imports outside Terraform: a process per key, one process\n")
+        emit(single.batch_table(single.batch(la, work, args.batch, args.big_rounds)))
     return goals
+
+
+def root_goals(res: roots.RootResults, sizes: tuple[int, ...]) -> list[str]:
+    goals = []
+    modules = [k for k in res.kinds if k != roots.PROVIDER]
+    for keys in (n for n in sizes if n >= BIG):
+        for kind in modules:
+            r = roots.apply_ratio(res, kind, keys)
+            goal = f" (goal <= 1.5x: {verdict(r, 1.5, at_most=True)})" if keys == BIG else ""
+            goals.append(f"- {keys}-key apply, {kind}: {r:.2f}x the provider's own import{goal}")
+    for kind in modules:
+        most = roots.most_helpers_per_apply(res, kind, at_least=20)
+        if most is not None:
+            goals.append(
+                f"- helper processes per apply, {kind}, roots of 20+ keys: at most {most} "
+                f"(goal <= 2: {'met' if most <= 2 else 'missed'})"
+            )
+    left = roots.helpers_left_running(res)
+    goals.append(
+        f"- helper processes still running after an apply: {left} "
+        f"(goal 0: {'met' if left == 0 else 'missed'})"
+    )
+    return goals
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(n) for n in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give key counts like 1,10,50") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 1")
+    return sizes
 
 
 if __name__ == "__main__":
