@@ -203,5 +203,5 @@ softhsm: ## install SoftHSM2 (the test HSM) if missing: apt-get as root, else pr
 
 # Benchmarks (bench/README.md): side by side on a local AWS of their own; not part of `make test`.
 .PHONY: bench
-bench: $(STAMP) ## time the helper vs the seed's CLI flow and the provider's own import (~12 min)
+bench: $(STAMP) ## time the helper vs the seed's CLI flow and the provider's own import, N = 1..200 keys
 	cd $(VENV)/.. && $(BIN)/python -m bench --out bench/last-run.md
