@@ -70,8 +70,8 @@ locals {
 
   # The import step's triggers, by key: a change in one key's entry re-runs the step, whose
   # helper run skips every key that already holds its material with the wanted expiry and
-  # enabled state. key_spec only when not the default: the key ignores key_spec changes, so
-  # the import step sees them and refuses them.
+  # enabled state. key_spec (and key_usage) only when not the default: the key ignores
+  # key_spec changes, so the import step sees them and refuses them.
   imports = {
     for name, key in var.keys : name => merge(
       {
@@ -88,7 +88,7 @@ locals {
           { material_source = rotation.material_source, material_fingerprint = local.rotation_fingerprints[name][i] }
         ]
       },
-      key.key_spec == "SYMMETRIC_DEFAULT" ? {} : { key_spec = key.key_spec },
+      key.key_spec == "SYMMETRIC_DEFAULT" ? {} : { key_spec = key.key_spec, key_usage = local.key_usages[name] },
     )
   }
 }
