@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -92,9 +92,11 @@ def run_batch(
 def reconcile(entry: KeyEntry, clients: Clients) -> KeyResult:
     """One key: skip it when it is up to date, else bring it there; never raises."""
     try:
-        if _up_to_date(entry, clients):
+        kms = _client(clients, entry.key_arn)
+        key = keys.describe(kms, entry.key_arn, wait_for_new_key=True)
+        if _up_to_date(entry, key, kms, clients):
             return KeyResult(entry.name, Status.UP_TO_DATE, f"{entry.name}: up to date")
-        return KeyResult(entry.name, Status.IMPORTED, _bring_up(entry, clients))
+        return KeyResult(entry.name, Status.IMPORTED, _bring_up(entry, key, kms, clients))
     except KmsImportError as exc:
         return _failed(entry, str(exc))
     except Exception as exc:  # a bug: one line; the traceback only with --debug
@@ -115,22 +117,20 @@ def _client(clients: Clients, arn: str) -> Any:
 # --- the skip: reality already matches the entry -----------------------------------------
 
 
-def _up_to_date(entry: KeyEntry, clients: Clients) -> bool:
-    """DescribeKey, tags and (with rotations) ListKeyRotations only; reads the source only
-    when the entry has no fingerprint and the key looks done otherwise."""
-    kms = _client(clients, entry.key_arn)
-    key = keys.describe(kms, entry.key_arn, wait_for_new_key=True)
-    request = entry.import_request()
+def _up_to_date(entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients) -> bool:
+    """`key` (DescribeKey and tags) and, where needed, ListKeyRotations and the replicas'
+    DescribeKey; reads the source only when the entry has no fingerprint and the key looks
+    done otherwise."""
     if not (_settled(key, entry) and key.recorded_fingerprint):
         return False
     if entry.rotations:
-        rotation_fps = [r.material_fingerprint for r in entry.rotations]
-        if None in rotation_fps:
+        rotation_fps = [r.material_fingerprint or "" for r in entry.rotations]
+        if "" in rotation_fps:
             return False  # the rotation step reads and checks those sources
         found = materials.list_materials(kms, key.arn)
-        if not all_done(found, rotation_fps, entry.rotation_request()):  # type: ignore[arg-type]
+        if not all_done(found, rotation_fps, entry.rotation_request()):
             return False
-    elif not holds(key, request):
+    elif not holds(key, entry.import_request()):
         return False
     wanted = entry.material_fingerprint or fingerprint_of(entry.material_source, entry.key_spec)
     if key.recorded_fingerprint != wanted:
@@ -156,9 +156,8 @@ def _settled(key: KeyInfo, entry: KeyEntry) -> bool:
 # --- the work: the single-key steps, in order ----------------------------------------------
 
 
-def _bring_up(entry: KeyEntry, clients: Clients) -> str:
-    kms = _client(clients, entry.key_arn)
-    outcome = run_import(entry.import_request(), kms=kms)
+def _bring_up(entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients) -> str:
+    outcome = run_import(entry.import_request(), kms=kms, key=key)
     parts = [
         f"{entry.name} ({outcome.key_id}): "
         f"{'imported' if outcome.imported else 'already imported'}; {outcome.proof}"
@@ -187,7 +186,8 @@ def _replica(
     replica = keys.describe(kms, arn, wait_for_new_key=True)
     if replica.recorded_fingerprint is None:
         keys.tag_fingerprint(kms, replica, primary.fingerprint)
-    outcome = run_import(entry.import_request(arn), kms=kms)
+        replica = replace(replica, recorded_fingerprint=primary.fingerprint)
+    outcome = run_import(entry.import_request(arn), kms=kms, key=replica)
     return f"{region} {'imported' if outcome.imported else 'already imported'}"
 
 

@@ -137,7 +137,7 @@ def _parse(number: int, text: str) -> KeyEntry | list[EntryError]:
         where = f"--key {name!r}"
     reader = _Reader(where, data)
     entry = reader.entry()
-    return reader.problems or entry  # type: ignore[return-value]
+    return entry if entry is not None else reader.problems
 
 
 class _Reader:

@@ -57,9 +57,14 @@ class ImportOutcome:
     state: str
 
 
-def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
+def run_import(
+    request: ImportRequest, kms: Any = None, key: KeyInfo | None = None
+) -> ImportOutcome:
+    """`key`: what DescribeKey (with tags) said about request.key_id just now, if the caller
+    asked already (import-keys does, to judge whether the key is up to date)."""
     kms = kms or aws.kms_client(request.key_id, request.region)
-    key = _with_primary_fingerprint(keys.describe(kms, request.key_id, wait_for_new_key=True))
+    key = key or keys.describe(kms, request.key_id, wait_for_new_key=True)
+    key = _with_primary_fingerprint(key)
     _check_key(key)
     _check_kind(key, request)
     spec = key_spec(key.key_spec)
