@@ -26,7 +26,7 @@ from .workspace import Workspace
 
 pytestmark = pytest.mark.e2e
 
-RSA_KEY = 'module.key.module.generation["g2"].aws_kms_external_key.this'
+RSA_KEY = 'module.key.module.generations.module.key["g2"].aws_kms_external_key.this'
 
 
 def _rsa_file(directory: Path) -> tuple[Path, bytes]:

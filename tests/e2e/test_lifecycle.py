@@ -102,7 +102,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
 
     # Same generation, other material: refused from the key's fingerprint tag alone.
     fingerprint = workspace.outputs()["generations"]["g1"]["material_fingerprint"]
-    key_address = 'module.key.module.generation["g1"].aws_kms_external_key.this'
+    key_address = 'module.key.module.generations.module.key["g1"].aws_kms_external_key.this'
     key_before = workspace.runner.resources()[key_address]
     other_path, other = material_file(tmp_path / "other")
     tfvars = workspace.dir / "terraform.tfvars"

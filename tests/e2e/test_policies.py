@@ -213,7 +213,7 @@ def _planned_policy(ws: Workspace, **variables: Any) -> str:
     key = next(
         r
         for r in shown["resource_changes"]
-        if r["address"] == 'module.key.module.generation["g1"].aws_kms_external_key.this'
+        if r["address"] == 'module.key.module.generations.module.key["g1"].aws_kms_external_key.this'
     )
     return str(key["change"]["after"]["policy"])
 

@@ -135,7 +135,7 @@ class Workspace:
         return dict(self.runner.output())
 
     def state_key_id(self, generation: str = "g1") -> str:
-        address = f'module.key.module.generation["{generation}"].aws_kms_external_key.this'
+        address = f'module.key.module.generations.module.key["{generation}"].aws_kms_external_key.this'
         return str(self.runner.resources()[address]["id"])
 
     def kms(self, region: str = "us-east-1") -> Any:
