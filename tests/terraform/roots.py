@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import io
 import os
-import subprocess
-import tarfile
 from pathlib import Path
 
 import boto3
@@ -28,27 +25,6 @@ provider "aws" {
   default_tags { tags = { suite = "terraform-offline" } }
 }
 """
-
-
-REPO = Path(__file__).resolve().parents[2]
-# The last commit whose modules made one module instance and import step per key (before
-# modules/external-keys): upgrade tests apply roots with these modules, then swap in today's.
-PREVIOUS_MODULES = "cb3997a"
-
-
-def previous_modules(dest: Path, commit: str = PREVIOUS_MODULES) -> Path:
-    """modules/ as it was at `commit`, extracted from the repository's history into
-    dest/modules (needs a git clone with history, as `make test` in a fresh clone has)."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit, "modules"],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    return dest / "modules"
 
 
 def write_root(directory: Path, body: str, providers: str = PROVIDERS) -> Path:

@@ -18,7 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .roots import REPO, previous_modules, write_root
+from e2e.workspace import REPO, previous_tree
+
+from .roots import write_root
 
 ROLE = "arn:aws:iam::111122223333:role"
 SYMMETRIC = "hmac-sha256:" + "0" * 32
@@ -124,7 +126,7 @@ def test_key_policy_bytes_are_the_previous_modules(tf: Any, tmp_path: Path) -> N
         + MODULE_BLOCK % {**common, "name": "now", "module": "./modules/external-key"}
         + OUTPUTS,
     )
-    (root / "previous").symlink_to(previous_modules(tmp_path / "previous"))
+    (root / "previous").symlink_to(previous_tree(tmp_path / "previous", "modules") / "modules")
     (root / "modules").symlink_to(REPO / "modules")
     cases = {**CASES, **MERGE_CASES}
     (root / "terraform.tfvars.json").write_text(json.dumps({"cases": cases}))
