@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -55,12 +56,14 @@ def client(service: str, region: str | None = None) -> Any:
 
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
     try:
-        return _session().create_client(service, region_name=region, config=config)
+        with _building:  # botocore sessions and client creation are not thread-safe
+            return _session().create_client(service, region_name=region, config=config)
     except Exception as exc:  # botocore raises NoRegionError and friends at construction
         raise translate(exc) from None
 
 
 _loader: Any = None
+_building = threading.Lock()
 
 
 def _session() -> Any:
