@@ -401,3 +401,46 @@ def test_plan_keys_refuses_a_query_that_is_not_an_object(
     assert cli.main(["plan-keys"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a JSON object" in err
+
+
+# --- HSM sources on the pool -------------------------------------------------------------
+
+
+def test_hsm_sources_are_read_one_at_a_time_on_the_pool(
+    kms: Any, softhsm: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-pkcs11 initialises the module without locking: both commands serialise their
+    PKCS#11 work while everything else runs on the pool."""
+    specs = {"aes-1": "SYMMETRIC_DEFAULT", "hmac-256": "HMAC_256", "hmac-512": "HMAC_512"}
+    labels = list(specs)
+    query = {
+        f"k{i}": json.dumps({"source": softhsm.uri(label), "key_spec": specs[label]})
+        for i, label in enumerate(labels)
+    }
+    code, out, err = _plan(capsys, monkeypatch, query)
+    assert (code, err) == (0, "")
+    fingerprints = json.loads(out)
+    assert [fingerprints[f"k{i}"] for i in range(3)] == [
+        secret_fingerprint(softhsm.values[label]) for label in labels
+    ]
+
+    arns = [
+        _key(kms),
+        _key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"),
+    ]
+    entries = [
+        json.dumps(
+            {
+                "name": f"k{i}",
+                "key_arn": arn,
+                "material_source": softhsm.uri(labels[i]),
+                "material_fingerprint": fingerprints[f"k{i}"],
+                "wrapping_key_spec": WRAP,
+                "key_spec": specs[labels[i]],
+            }
+        )
+        for i, arn in enumerate(arns)
+    ]
+    code, lines = _run(capsys, entries, "--parallelism", "2")
+    assert code == 0, lines
+    assert all(kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] == "Enabled" for a in arns)
