@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--key",
         action="append",
-        required=True,
+        default=[],  # none: an instance with an empty keys map, nothing to do
         metavar="JSON",
         help='one key: {"name", "key_arn", "material_source", "material_fingerprint", '
         '"wrapping_algorithm", "wrapping_key_spec", "valid_to", "enabled", "key_spec", '

@@ -444,3 +444,14 @@ def test_hsm_sources_are_read_one_at_a_time_on_the_pool(
     code, lines = _run(capsys, entries, "--parallelism", "2")
     assert code == 0, lines
     assert all(kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] == "Enabled" for a in arns)
+
+
+def test_no_keys_is_nothing_to_do(local_aws: None, capsys: Any) -> None:
+    """An external-keys instance with an empty map still runs its import step."""
+    local_calls.clear()
+    code, lines = _run(capsys, [], "--parallelism", "8")
+    assert code == 0
+    assert lines == [
+        "kms-import: import-keys: 0 key(s): 0 imported or updated, 0 up to date, 0 failed"
+    ]
+    assert local_calls.calls() == []
