@@ -455,3 +455,34 @@ def test_no_keys_is_nothing_to_do(local_aws: None, capsys: Any) -> None:
         "kms-import: import-keys: 0 key(s): 0 imported or updated, 0 up to date, 0 failed"
     ]
     assert local_calls.calls() == []
+
+
+def test_a_new_valid_to_reimports_that_keys_material_and_its_rotations_only(
+    kms: Any, new_material: Any, capsys: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    later = (soon + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first, rotated, other = new_material(), new_material(), new_material()
+    arn, arn_other = _key(kms), _key(kms)
+    rotations = [{"material_source": rotated.source, "material_fingerprint": rotated.fingerprint}]
+    valid_to = soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = [
+        _entry("renewed", arn, first, valid_to=valid_to, rotations=rotations),
+        _entry("other", arn_other, other, valid_to=valid_to),
+    ]
+    assert _run(capsys, entries)[0] == 0
+    assert "renewed: up to date" in _run(capsys, entries)[1]
+    local_calls.clear()
+
+    entries[0] = _entry("renewed", arn, first, valid_to=later, rotations=rotations)
+    code, lines = _run(capsys, entries)
+
+    assert code == 0 and "other: up to date" in lines
+    (line,) = [ln for ln in lines if ln.startswith("renewed ")]
+    assert "imported" in line and "rotations: 0 rotated, 1 re-imported" in line
+    assert _actions("ImportKeyMaterial", arn) == 2 and _actions("ImportKeyMaterial", arn_other) == 0
+    found = kms.list_key_rotations(KeyId=arn, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    assert {m["ValidTo"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for m in found} == {later}
+    assert "renewed: up to date" in _run(capsys, entries)[1]
