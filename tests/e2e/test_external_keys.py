@@ -64,7 +64,7 @@ output "key_arns" {
 # the helper's (exec), so a line per start and a pid to look for afterwards.
 COUNTER = """#!/bin/sh
 echo "$$ $1" >> '{log}'
-KMS_IMPORT_BROKER=0 exec '{helper}' "$@"
+exec '{helper}' "$@"
 """
 
 
