@@ -31,6 +31,8 @@ ALIAS = "alias/reliability"
 STALL_HOOK = Path(__file__).parent / "stall"
 IMPORT_STEP = "module.key.module.keys.terraform_data.import"
 KEY = 'module.key.module.keys.module.key["this"].aws_kms_external_key.this'
+# import-keys' line for a key it imported ("this (KEY_ID): imported; ..."), not "already imported".
+IMPORTED = ": imported;"
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -192,7 +194,7 @@ class Stalled:
                 self.helper_pid = int(markers[0].name.split("-")[1])
                 cmdline = Path(f"/proc/{self.helper_pid}/cmdline").read_bytes().split(b"\0")
                 assert any(arg.endswith(b"kms-import") for arg in cmdline), cmdline
-                assert b"import" in cmdline, cmdline
+                assert {b"import", b"import-keys"} & set(cmdline), cmdline
                 return self.helper_pid
             if self.proc.poll() is not None:
                 self.finish()
@@ -243,7 +245,7 @@ def test_second_apply_is_refused_then_killed_helper_reruns(
     assert ws.kms().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
 
     rerun = ws.apply()  # the import step was not recorded as done: it runs again
-    assert "importing material" in rerun.stdout + rerun.stderr
+    assert IMPORTED in rerun.stdout + rerun.stderr
     assert _assert_converged(ws, material) == key_id
 
 
@@ -275,7 +277,7 @@ def test_terraform_killed_mid_import_then_apply_converges(
     assert IMPORT_STEP not in state  # ...and the import step was never recorded as done.
 
     rerun = ws.apply()
-    assert "importing material" in rerun.stdout + rerun.stderr
+    assert IMPORTED in rerun.stdout + rerun.stderr
     assert not lock_info.exists()  # released as usual by the run that converged
     assert _assert_converged(ws, material) == key_id
 
@@ -324,7 +326,7 @@ def test_material_expiring_between_plan_and_apply(clean_stack: OfflineStack, tmp
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
 
     applied = ws.tf("apply", "-input=false", str(plan))
-    assert "importing material" in applied.stdout
+    assert IMPORTED in applied.stdout + applied.stderr
     meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     assert _rfc3339(meta["ValidTo"].astimezone(UTC)) == renewed
     assert _assert_converged(ws, material) == key_id

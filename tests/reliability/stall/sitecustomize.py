@@ -1,4 +1,5 @@
-"""Test-only: hold `kms-import import` between GetParametersForImport and ImportKeyMaterial.
+"""Test-only: hold `kms-import import` or `import-keys` between GetParametersForImport and
+ImportKeyMaterial.
 
 Put this folder first on PYTHONPATH and set RELIABILITY_STALL_DIR: once the helper has its
 import parameters and has wrapped the material, it writes `stalled-<pid>` there and waits
@@ -19,7 +20,9 @@ except ImportError:
     pass
 
 _dir = os.environ.get("RELIABILITY_STALL_DIR")
-if _dir and os.path.basename(sys.argv[0]) == "kms-import" and "import" in sys.argv[1:]:
+# The import commands: `import` (one key) and `import-keys` (external-keys' import step).
+_importing = {"import", "import-keys"} & set(sys.argv[1:])
+if _dir and os.path.basename(sys.argv[0]) == "kms-import" and _importing:
     from kms_import import wrapping
 
     _wrap = wrapping.wrap
