@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--key",
         action="append",
-        required=True,
+        default=[],  # none: an instance with an empty keys map, nothing to do
         metavar="JSON",
         help='one key: {"name", "key_arn", "material_source", "material_fingerprint", '
         '"wrapping_algorithm", "wrapping_key_spec", "valid_to", "enabled", "key_spec", '
@@ -537,6 +537,7 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
         help="same key spec and usage as the active generation (what make rotate uses)",
     )
     add.add_argument("--activate", action="store_true", help="also make it the active one")
+    _add_no_fingerprint(add)
     add.add_argument("--create", action="store_true", help="create the file if it is missing")
 
     active = actions.add_parser("set-active", help="point active_generation at NAME")
@@ -557,12 +558,22 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     )
     rot.add_argument("name", metavar="NAME")
     rot.add_argument("--material-source", required=True, help="material source URI")
+    _add_no_fingerprint(rot)
 
     remove = actions.add_parser("remove-generation", help="remove a generation from the file")
     remove.add_argument("name", metavar="NAME")
     remove.add_argument("--force", action="store_true", help="even the active one")
 
     actions.add_parser("next-name", help="print a fresh generation name: g<N+1>")
+
+
+def _add_no_fingerprint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-fingerprint",
+        action="store_true",
+        help="do not read the material now for its material_fingerprint (every plan then "
+        "reads the source instead)",
+    )
 
 
 def _configure_logging(debug: bool, quiet: bool) -> None:

@@ -401,3 +401,88 @@ def test_plan_keys_refuses_a_query_that_is_not_an_object(
     assert cli.main(["plan-keys"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a JSON object" in err
+
+
+# --- HSM sources on the pool -------------------------------------------------------------
+
+
+def test_hsm_sources_are_read_one_at_a_time_on_the_pool(
+    kms: Any, softhsm: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-pkcs11 initialises the module without locking: both commands serialise their
+    PKCS#11 work while everything else runs on the pool."""
+    specs = {"aes-1": "SYMMETRIC_DEFAULT", "hmac-256": "HMAC_256", "hmac-512": "HMAC_512"}
+    labels = list(specs)
+    query = {
+        f"k{i}": json.dumps({"source": softhsm.uri(label), "key_spec": specs[label]})
+        for i, label in enumerate(labels)
+    }
+    code, out, err = _plan(capsys, monkeypatch, query)
+    assert (code, err) == (0, "")
+    fingerprints = json.loads(out)
+    assert [fingerprints[f"k{i}"] for i in range(3)] == [
+        secret_fingerprint(softhsm.values[label]) for label in labels
+    ]
+
+    arns = [
+        _key(kms),
+        _key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"),
+    ]
+    entries = [
+        json.dumps(
+            {
+                "name": f"k{i}",
+                "key_arn": arn,
+                "material_source": softhsm.uri(labels[i]),
+                "material_fingerprint": fingerprints[f"k{i}"],
+                "wrapping_key_spec": WRAP,
+                "key_spec": specs[labels[i]],
+            }
+        )
+        for i, arn in enumerate(arns)
+    ]
+    code, lines = _run(capsys, entries, "--parallelism", "2")
+    assert code == 0, lines
+    assert all(kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] == "Enabled" for a in arns)
+
+
+def test_no_keys_is_nothing_to_do(local_aws: None, capsys: Any) -> None:
+    """An external-keys instance with an empty map still runs its import step."""
+    local_calls.clear()
+    code, lines = _run(capsys, [], "--parallelism", "8")
+    assert code == 0
+    assert lines == [
+        "kms-import: import-keys: 0 key(s): 0 imported or updated, 0 up to date, 0 failed"
+    ]
+    assert local_calls.calls() == []
+
+
+def test_a_new_valid_to_reimports_that_keys_material_and_its_rotations_only(
+    kms: Any, new_material: Any, capsys: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    later = (soon + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first, rotated, other = new_material(), new_material(), new_material()
+    arn, arn_other = _key(kms), _key(kms)
+    rotations = [{"material_source": rotated.source, "material_fingerprint": rotated.fingerprint}]
+    valid_to = soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries = [
+        _entry("renewed", arn, first, valid_to=valid_to, rotations=rotations),
+        _entry("other", arn_other, other, valid_to=valid_to),
+    ]
+    assert _run(capsys, entries)[0] == 0
+    assert "renewed: up to date" in _run(capsys, entries)[1]
+    local_calls.clear()
+
+    entries[0] = _entry("renewed", arn, first, valid_to=later, rotations=rotations)
+    code, lines = _run(capsys, entries)
+
+    assert code == 0 and "other: up to date" in lines
+    (line,) = [ln for ln in lines if ln.startswith("renewed ")]
+    assert "imported" in line and "rotations: 0 rotated, 1 re-imported" in line
+    assert _actions("ImportKeyMaterial", arn) == 2 and _actions("ImportKeyMaterial", arn_other) == 0
+    found = kms.list_key_rotations(KeyId=arn, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+    assert {m["ValidTo"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for m in found} == {later}
+    assert "renewed: up to date" in _run(capsys, entries)[1]
