@@ -181,13 +181,6 @@ ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"  # the local AWS's account
 KEPT = {"aws_kms_external_key", "aws_kms_alias", "aws_kms_replica_external_key", "aws_kms_grant"}
 
 
-def _use_modules(ws: Workspace, modules: Path) -> None:
-    shutil.rmtree(ws.dir.parent / "modules")
-    shutil.copytree(modules, ws.dir.parent / "modules")
-    if ws.initialised:  # new local module calls need installing; a re-init with state
-        ws.tf("get")  # would ask the registry for the state's providers (see Makefile)
-
-
 def _upgrade_plan(ws: Workspace) -> dict[str, Any]:
     plan = ws.dir / "upgrade.tfplan"
     ws.tf("plan", "-input=false", f"-out={plan}")
@@ -200,6 +193,8 @@ def _assert_kept(shown: dict[str, Any], moved: int) -> None:
     changes = [c for c in shown["resource_changes"] if c["type"] in KEPT]
     touched = [(c["address"], c["change"]["actions"]) for c in changes]
     assert all(c["change"]["actions"] == ["no-op"] for c in changes), touched
+    # Nothing is destroyed at all: the old import steps are forgotten (removed blocks).
+    assert not [c for c in shown["resource_changes"] if "delete" in c["change"]["actions"]]
     assert len([c for c in changes if c.get("previous_address")]) == moved, touched
 
 
@@ -214,7 +209,7 @@ def _upgrade(ws: Workspace, moved: int, root_files: bool = False) -> str:
     if root_files:
         for tf in REPO.glob("*.tf"):
             shutil.copy(tf, ws.dir / tf.name)
-    _use_modules(ws, REPO / "modules")
+    ws.use_modules(REPO / "modules")
     _assert_kept(_upgrade_plan(ws), moved)
     applied = ws.tf("apply", "-input=false", str(ws.dir / "upgrade.tfplan"))
     assert "imported;" not in applied.stdout  # nothing was imported again
@@ -229,7 +224,7 @@ def test_upgrade_from_the_previous_modules_replaces_nothing(
 
     # The repo root: two generations (one disabled, one with an on-demand rotation), grants.
     root_ws = Workspace.create(tmp_path / "root", clean_stack, root=previous)
-    _use_modules(root_ws, previous / "modules")
+    root_ws.use_modules(previous / "modules")
     g1_path, g1 = material_file(tmp_path / "keys", "g1.bin")
     g2_path, g2 = material_file(tmp_path / "keys", "g2.bin")
     escrow = tmp_path / "escrow"
@@ -252,7 +247,7 @@ def test_upgrade_from_the_previous_modules_replaces_nothing(
     key_ws = _root(tmp_path / "single", clean_stack, UPGRADE_ROOT)
     key_path, key_material = material_file(tmp_path / "keys", "single.bin")
     key_ws.write_vars(material_source=f"file://{key_path}")
-    _use_modules(key_ws, previous / "modules")
+    key_ws.use_modules(previous / "modules")
     out = _upgrade(key_ws, moved=4)  # key, alias, replica, grant
     assert "this: up to date" in out
     key_ws.assert_no_leak(key_material)

@@ -125,11 +125,13 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     # The token wrapped the key (once, as asked); the helper never read its value.
     assert [p.name.rsplit("-", 1)[0] for p in guard.iterdir()] == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"]
     assert _hsm_opens(softhsm, label, blobs["hsm"]) == PLAINTEXT
-    # Through local-exec's /bin/sh the URI arrives intact, and so does SOFTHSM2_CONF.
+    # One helper run at plan, one at apply; the URI arrives intact in the import step's
+    # argv (no shell), and SOFTHSM2_CONF reaches both.
     helpers = _helper_runs(ws)
-    imports = [argv for argv, _ in helpers if argv[1] == "import"]
-    assert len(imports) == 4 and len(helpers) == 8  # and a fingerprint per generation
-    assert any(argv[argv.index("--source") + 1] == sources["hsm"] for argv in imports)
+    assert sorted(argv[1] for argv, _ in helpers) == ["import-keys", "plan-keys"]
+    (imports,) = [argv for argv, _ in helpers if argv[1] == "import-keys"]
+    entries = [json.loads(imports[i + 1]) for i, arg in enumerate(imports) if arg == "--key"]
+    assert {e["name"]: e["material_source"] for e in entries} == sources
     assert all(env.get("SOFTHSM2_CONF") == str(softhsm.conf) for _, env in helpers)
 
     for arn in arns.values():
@@ -137,7 +139,7 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     assert {kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] for a in arns.values()} == {
         "PendingImport"
     }
-    ws.make("reimport", GEN=" ".join(materials), AUTO_APPROVE="1")
+    ws.make("reimport", AUTO_APPROVE="1")  # whatever is missing: here every key
     for gen, arn in arns.items():
         assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
         assert kms.decrypt(KeyId=arn, CiphertextBlob=blobs[gen])["Plaintext"] == PLAINTEXT
@@ -159,8 +161,8 @@ def test_a_missing_secret_fails_the_plan_with_one_clear_line(workspace: Workspac
     text = " ".join(failed.stderr.replace("│", " ").split())
     assert text.count("kms-import: error:") == 1, failed.stderr
     assert (
-        "kms-import: error: secret 'kms/e2e/no-such' (or the version asked for) does not exist"
-        in text
+        "kms-import: error: plan-keys: entry 'g1': secret 'kms/e2e/no-such' (or the version "
+        "asked for) does not exist" in text
     )
     assert "Traceback" not in failed.stdout + failed.stderr
     assert ws.kms().list_keys()["Keys"] == []  # nothing was created
