@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 from ..errors import SourceError
 from ..keyspecs import KeySpec, checked
 from ..material import Material
-from ..securefile import ensure_private_dir, read_private_file, write_new_private_file
+from ..securefile import PrivateDir, zero
 from . import SourceRef, parse_ref
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -51,16 +51,22 @@ class FileEscrow:
     def load_or_create(
         self, name: str, spec: KeySpec, new_material: Callable[[KeySpec], bytes]
     ) -> Material:
-        ensure_private_dir(self.directory)
-        path = self.file(name)
-        if not path.exists():
-            new = bytearray(new_material(spec))
-            try:
-                write_new_private_file(path, new)  # a racing writer may have won
-            finally:
-                for i in range(len(new)):
-                    new[i] = 0
-        return checked(spec, Material(read_private_file(path, "escrow file"), self.where(name)))
+        file = f"{name}.key"
+        with PrivateDir(self.directory, "escrow folder", create=True) as folder:
+            raw = folder.read(file, "escrow file")
+            if raw is None:
+                new = bytearray(new_material(spec))
+                try:
+                    folder.create(file, new)  # False: a racing writer won; use theirs
+                finally:
+                    zero(new)
+                raw = folder.read(file, "escrow file")  # what the escrow holds gets used
+            if raw is None:
+                raise SourceError(
+                    f"{self.where(name)} vanished right after it was written",
+                    "check what else removes files in the escrow folder",
+                )
+        return checked(spec, Material(raw, self.where(name)))
 
 
 @dataclass(frozen=True)
