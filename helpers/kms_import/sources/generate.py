@@ -4,9 +4,11 @@ On first use the material is drawn, written to the escrow and only then used (wh
 back from the escrow is what gets used); every later use reads the escrow, so re-imports and
 replicas get the same material. Losing the escrow means the key can never be re-imported.
 
-Escrows: `escrow=file:///abs/dir` (`<dir>/<NAME>.key`, 0600, folder 0700, never
-overwritten) or `escrow=secretsmanager:PREFIX` (the binary secret `PREFIX/NAME`, created once,
-never overwritten; `region=`/`kms-key-id=` inside the escrow URI, %-encoded as `%3F`/`%26`).
+Escrows: `escrow=file:///abs/dir` (`<dir>/<NAME>.key`, 0600, in a 0700 folder this user
+owns; written through securefile with no named temporary file, never overwritten; a file
+there that is a symlink or another user's is refused) or `escrow=secretsmanager:PREFIX`
+(the binary secret `PREFIX/NAME`, created once, never overwritten; no `*` or `?` in it;
+`region=`/`kms-key-id=` inside the escrow URI, %-encoded as `%3F`/`%26`).
 """
 
 from __future__ import annotations
