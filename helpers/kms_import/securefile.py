@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -150,7 +151,13 @@ class PrivateDir:
         return True
 
     def create(self, name: str, data: bytes | bytearray) -> bool:
-        """Write a new 0600 file unless `name` exists (never overwrites). True when written."""
+        """Write a new 0600 file unless `name` exists (never overwrites). True when written.
+
+        O_EXCL's promise for the final name comes from linkat, which never replaces a name
+        (O_TMPFILE|O_EXCL would instead forbid the link); the fallback's temporary name is
+        opened O_EXCL itself. Leftover temporary names of dead writers (fallback only, after
+        a SIGKILL) are removed first."""
+        _sweep_dead_writers(self.fd, name)
         try:
             _write_in(self.fd, name, data, FILE_MODE, overwrite=False)
         except FileExistsError:
@@ -368,6 +375,26 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
 
 def _temp_name(name: str) -> str:
     return f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+def _sweep_dead_writers(folder: int, name: str) -> None:
+    """Remove `_temp_name(name)` files whose writer process is gone (in a folder only this
+    user can write, so they are this user's own leftovers)."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.([0-9]{{1,10}})\.[0-9a-f]{{8}}\.tmp")
+    for entry in os.listdir(folder):
+        match = pattern.fullmatch(entry)
+        if match and not _alive(int(match[1])):
+            _unlink_quietly(folder, entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: leave its file alone
+    return True
 
 
 def _unlink_quietly(folder: int, name: str) -> None:

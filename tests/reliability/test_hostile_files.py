@@ -272,6 +272,9 @@ def test_a_hostile_pin_file_is_refused_clearly(
 # named temporary file would have been left holding the plaintext.
 KILL_AFTER_FSYNC = """
 import os, signal, stat, sys
+if os.environ.get("WITHOUT_O_TMPFILE"):  # as on a filesystem without O_TMPFILE
+    from kms_import import securefile
+    securefile._write_unnamed = lambda *args, **kwargs: False
 real_fsync = os.fsync
 def fsync_then_die(fd):
     real_fsync(fd)
@@ -283,17 +286,20 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_a_helper_killed_mid_escrow_leaves_no_named_temporary_file(world: World) -> None:
-    source = f"generate:k1?escrow=file://{world.escrow}"
-    env = helper_env(None, HOME=str(world.dir))
+def _kill_mid_escrow(world: World, source: str, **env: str) -> None:
     killed = subprocess.run(
         [sys.executable, "-c", KILL_AFTER_FSYNC, "fingerprint", "--source", source],
-        env=env,
+        env=helper_env(None, HOME=str(world.dir), **env),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert killed.returncode == -9, killed.stderr
+
+
+def test_a_helper_killed_mid_escrow_leaves_no_named_temporary_file(world: World) -> None:
+    source = f"generate:k1?escrow=file://{world.escrow}"
+    _kill_mid_escrow(world, source)
     assert list(world.escrow.iterdir()) == []  # no .k1.key.*.tmp, and no half-made k1.key
     again = _fingerprint(source, world)
     assert again.returncode == 0, again.stderr
@@ -339,3 +345,17 @@ def test_after_reading_a_source_the_process_cannot_be_dumped(world: World) -> No
 def test_a_command_that_reads_no_material_leaves_the_process_alone(world: World) -> None:
     _, report = _run_then_report(world, "sources")
     assert report.startswith("dumpable 1 "), report
+
+
+def test_without_o_tmpfile_a_killed_helpers_temporary_file_is_removed_next_time(
+    world: World,
+) -> None:
+    """The fallback's limit, stated: SIGKILL between write and link leaves the 0600 temporary
+    name (nothing in the process can run then); the next escrow write removes it."""
+    source = f"generate:k1?escrow=file://{world.escrow}"
+    _kill_mid_escrow(world, source, WITHOUT_O_TMPFILE="1")
+    left = [p.name for p in world.escrow.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".k1.key.") and left[0].endswith(".tmp"), left
+    again = _fingerprint(source, world)
+    assert again.returncode == 0, again.stderr
+    assert [p.name for p in world.escrow.iterdir()] == ["k1.key"]

@@ -165,3 +165,17 @@ def test_a_folder_that_vanishes_after_opening_is_still_the_one_used(folder: Path
 def test_a_missing_parent_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         securefile.read_private_file(tmp_path / "no" / "m", "material file")
+
+
+def test_a_dead_writers_temporary_file_is_swept_and_a_live_ones_kept(folder: Path) -> None:
+    dead = 2**22 + 1  # above Linux's largest pid_max: no such process
+    with PrivateDir(folder, "escrow folder", create=True) as d:
+        for pid in (dead, os.getpid()):
+            (folder / f".k.key.{pid}.0123abcd.tmp").write_bytes(b"x")
+        # generate name "k.key.5" writing k.key.5.key: not k.key's, whatever its pid says
+        other = f".k.key.5.key.{dead}.0123abcd.tmp"
+        (folder / other).write_bytes(b"x")
+        assert d.create("k.key", SECRET)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f".k.key.{os.getpid()}.0123abcd.tmp", other, "k.key"]
+    )
