@@ -5,14 +5,17 @@ Every other module goes through here, so the rules live once:
   checked on the open descriptor (fstat), so nothing can swap it between check and read: a
   regular file, owned by this user (root included: another user's file is refused), mode 0600
   or stricter for material, PINs and escrow.
-- The folder holding it is opened first and checked the same way: owned by this user (or
-  root) and not writable by group or others unless the sticky bit is set, because whoever can
-  write the folder can replace the file. The file is then opened relative to that folder.
+- The folder holding a material or PIN file is opened first and checked on its descriptor:
+  owned by this user (or root) and not writable by group or others unless the sticky bit is
+  set, because whoever can write the folder can replace the file. The file is then opened
+  relative to that folder.
 - Private folders (escrow, air-gap work) are 0700 and owned by this user.
 - Writes are atomic: the bytes go to an unnamed O_TMPFILE, are fsynced and linked into place
   (linkat through /proc/self/fd), then the folder is fsynced. A killed process leaves no named
   temporary file. Where the filesystem or kernel has no O_TMPFILE, a 0600 temporary name is
-  used instead and removed in a `finally` (only a SIGKILL in that window can leave it).
+  used instead and removed in a `finally` (only a SIGKILL in that window can leave it; the
+  next create() of that name removes it). write_atomic() gives non-private files (tfvars) the
+  same atomic write with the mode they ask for.
 - Buffers of secrets are bytearrays the caller zeroes; nothing here copies them into
   immutable bytes.
 """
