@@ -28,8 +28,6 @@ import base64
 import binascii
 import json
 import logging
-import os
-import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +46,7 @@ from .errors import (
     WrappingError,
 )
 from .keyspecs import KeySpec, Kind, key_spec, public_key_fingerprint
+from .securefile import PrivateDir
 from .validto import format_utc
 
 log = logging.getLogger("kms-import")
@@ -79,57 +78,58 @@ class ImportParameters:
 # --- folder and files --------------------------------------------------------------------
 
 
+_MAX_WORK_FILE = 1 << 20  # the largest file here (import.txt) is a few KiB
+
+
+def _work_folder(path: Path, *, create: bool = False) -> PrivateDir:
+    return PrivateDir(
+        path,
+        "work folder",
+        create=create,
+        error=UsageError,
+        missing_hint="run `kms-import params --out ...` first",
+    )
+
+
 def create_private_dir(path: Path) -> Path:
     """Create the work folder 0700 (with parents), or refuse one that others can enter."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return check_private_dir(path)
+    with _work_folder(path, create=True):
+        return path
 
 
 def check_private_dir(path: Path) -> Path:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise UsageError(
-            f"work folder {path} does not exist", "run `kms-import params --out ...` first"
-        ) from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{path} is not a folder", "pass the work folder")
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        raise UsageError(
-            f"work folder {path} can be entered by group or others (mode {mode:04o})",
-            f"run `chmod 700 {path}`",
-        )
-    return path
+    with _work_folder(path):
+        return path
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` 0600 under a temporary name, then move it into place (replaces)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write `data` 0600 in one step into the work folder, replacing what was there."""
+    with _work_folder(path.parent) as folder:
+        folder.replace(path.name, data)
+
+
+def _read_optional(folder: Path, name: str) -> bytes | None:
+    """The file's bytes, None when missing. Its mode is not checked: the AWS CLI or openssl
+    may have written it with the umask's mode, and the 0700 folder keeps others out."""
+    with _work_folder(folder) as work:
+        data = work.read(name, "work file", private=False, limit=_MAX_WORK_FILE)
+    return None if data is None else bytes(data)
 
 
 def _read(folder: Path, name: str, hint: str) -> bytes:
-    try:
-        return (folder / name).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{folder / name} does not exist", hint) from None
+    data = _read_optional(folder, name)
+    if data is None:
+        raise UsageError(f"{folder / name} does not exist", hint)
+    return data
 
 
 def _read_json(folder: Path, name: str) -> dict[str, Any] | None:
-    path = folder / name
-    if not path.exists():
+    raw = _read_optional(folder, name)
+    if raw is None:
         return None
+    path = folder / name
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise UsageError(f"{path} is not JSON", "delete it and run the step again") from None
     if not isinstance(data, dict):
@@ -207,10 +207,10 @@ def load_params(folder: Path) -> ImportParameters:
     public_key = _decode_field(text, "PublicKey")
     token = _decode_field(text, "ImportToken")
     for name, value in ((PUBLIC_KEY, public_key), (IMPORT_TOKEN, token)):
-        path = folder / name
-        if path.exists() and path.read_bytes() != value:
+        found = _read_optional(folder, name)
+        if found is not None and found != value:
             raise UsageError(
-                f"{path} does not belong to {folder / IMPORT_TXT}",
+                f"{folder / name} does not belong to {folder / IMPORT_TXT}",
                 f"delete {name} (it is rewritten from {IMPORT_TXT}) or fetch new parameters",
             )
     spec_from_key = _wrapping_key_spec_of(public_key)
@@ -275,8 +275,9 @@ def fetch_params(
         WrappingKeySpec=wks,
     )
     valid_to = _parse_valid_to(response["ParametersValidTo"])
-    for stale in (ENCRYPTED, WRAPPED_JSON):  # wrapped for older parameters: unusable now
-        (folder / stale).unlink(missing_ok=True)
+    with _work_folder(folder) as work:
+        for stale in (ENCRYPTED, WRAPPED_JSON):  # wrapped for older parameters: unusable now
+            work.remove(stale)
     write_private(folder / IMPORT_TXT, cli_json(response).encode())
     write_private(folder / PUBLIC_KEY, response["PublicKey"])
     write_private(folder / IMPORT_TOKEN, response["ImportToken"])
@@ -359,7 +360,7 @@ def wrap_folder(
         blob, fingerprint = _wrap_material(source, spec, chosen, params)
     write_private(folder / ENCRYPTED, blob)
     for name, value in ((PUBLIC_KEY, params.public_key), (IMPORT_TOKEN, params.import_token)):
-        if not (folder / name).exists():
+        if _read_optional(folder, name) is None:
             write_private(folder / name, value)
     record = {
         "KeyId": params.key_id,

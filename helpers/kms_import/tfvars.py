@@ -10,8 +10,8 @@ intended change. Anything this cannot prove safe is refused with the file untouc
 - either variable assigned twice, or also set by another auto-loaded tfvars file beside it;
 - JSON tfvars, text python-hcl2 cannot parse, or a file that changed while being edited.
 
-Writes are atomic: a temporary file in the same folder with the file's mode, then
-os.replace, so a crash leaves either the old or the new file, never a mix.
+Writes are atomic (securefile.write_atomic, keeping the file's mode), so a crash leaves
+either the old or the new file, never a mix.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from hcl2.utils import SerializationOptions
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
+from . import securefile
 from .errors import KmsImportError, UsageError
 from .validto import normalise
 
@@ -583,23 +583,7 @@ def write_atomic(path: Path, text: str, original: str | None) -> None:
             )
         mode = stat.S_IMODE(target.stat().st_mode)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise TfvarsError(
-            f"{path} could not be written ({exc.strerror}); it is unchanged",
-            "check the folder exists and is writable",
-        ) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        if original is None:
-            os.link(tmp, target)  # fails rather than overwrite a file created meanwhile
-        else:
-            os.replace(tmp, target)
+        securefile.write_atomic(target, data, mode, overwrite=original is not None)
     except FileExistsError:
         raise TfvarsError(
             f"{path} appeared while it was being created", "run the command again"
@@ -607,11 +591,8 @@ def write_atomic(path: Path, text: str, original: str | None) -> None:
     except OSError as exc:
         raise TfvarsError(
             f"{path} could not be written ({exc.strerror}); it is unchanged",
-            "check the folder's permissions and free space",
+            "check the folder exists, its permissions and free space",
         ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
 
 
 def _current_bytes(target: Path) -> bytes | None:
@@ -625,19 +606,6 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a folder; the rename itself is still atomic
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------

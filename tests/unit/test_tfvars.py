@@ -410,7 +410,7 @@ def test_an_edit_whose_reparse_differs_is_refused(
 def test_a_failed_write_keeps_the_old_file_and_no_temporary(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full_disk(src: object, dst: object) -> None:
+    def full_disk(src: object, dst: object, **_: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)

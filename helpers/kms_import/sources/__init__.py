@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ..errors import SourceError
 from ..keyspecs import KeySpec
 from ..material import KeyMaterial
+from ..process import protect
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ def parse_ref(uri: str) -> SourceRef:
 
 
 def open_source(uri: str) -> MaterialSource:
+    """The source `uri` names; from here on this process may hold plaintext, so it first
+    stops core dumps and ptrace (once per process)."""
+    protect()
     ref = parse_ref(uri)
     source = _named(ref.scheme)
     if source is None:

@@ -54,6 +54,7 @@ class StoredSource:
             raise SourceError(
                 f"{cls.SCHEME} source {ref.uri!r} names no {cls.NOUN}", f"write it as {cls.FORM}"
             )
+        check_no_wildcard(ref.path, cls.NOUN, ref.uri)
         fmt = ref.params.get("format")
         cls.check_format(fmt, ref.uri)
         region = ref.params.get("region") or region_of_arn(ref.path)
@@ -101,6 +102,21 @@ def check_format(fmt: str | None, uri: str) -> None:
     if fmt is not None and fmt not in FORMATS:
         raise SourceError(
             f"unknown format {fmt!r} in {uri!r}", f"use ?format= one of {', '.join(FORMATS)}"
+        )
+
+
+WILDCARDS = ("*", "?")
+
+
+def check_no_wildcard(name: str, noun: str, uri: str) -> None:
+    """Refuse `*` and `?` in a secret or parameter name (also %-encoded): the importer policy
+    is built from the name, and IAM would read them as wildcards over other secrets."""
+    found = [c for c in WILDCARDS if c in name]
+    if found:
+        raise SourceError(
+            f"{uri!r} has a wildcard {found[0]!r} in its {noun} name",
+            f"name exactly one {noun}: a wildcard would let the importer policy grant every "
+            f"matching {noun}",
         )
 
 

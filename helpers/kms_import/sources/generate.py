@@ -4,9 +4,11 @@ On first use the material is drawn, written to the escrow and only then used (wh
 back from the escrow is what gets used); every later use reads the escrow, so re-imports and
 replicas get the same material. Losing the escrow means the key can never be re-imported.
 
-Escrows: `escrow=file:///abs/dir` (`<dir>/<NAME>.key`, 0600, folder 0700, never
-overwritten) or `escrow=secretsmanager:PREFIX` (the binary secret `PREFIX/NAME`, created once,
-never overwritten; `region=`/`kms-key-id=` inside the escrow URI, %-encoded as `%3F`/`%26`).
+Escrows: `escrow=file:///abs/dir` (`<dir>/<NAME>.key`, 0600, in a 0700 folder this user
+owns; written through securefile with no named temporary file, never overwritten; a file
+there that is a symlink or another user's is refused) or `escrow=secretsmanager:PREFIX`
+(the binary secret `PREFIX/NAME`, created once, never overwritten; no `*` or `?` in it;
+`region=`/`kms-key-id=` inside the escrow URI, %-encoded as `%3F`/`%26`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import ClassVar, Protocol
 from ..errors import SourceError
 from ..keyspecs import KeySpec, checked
 from ..material import Material
-from ..securefile import ensure_private_dir, read_private_file, write_new_private_file
+from ..securefile import PrivateDir, zero
 from . import SourceRef, parse_ref
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -51,16 +53,22 @@ class FileEscrow:
     def load_or_create(
         self, name: str, spec: KeySpec, new_material: Callable[[KeySpec], bytes]
     ) -> Material:
-        ensure_private_dir(self.directory)
-        path = self.file(name)
-        if not path.exists():
-            new = bytearray(new_material(spec))
-            try:
-                write_new_private_file(path, new)  # a racing writer may have won
-            finally:
-                for i in range(len(new)):
-                    new[i] = 0
-        return checked(spec, Material(read_private_file(path, "escrow file"), self.where(name)))
+        file = f"{name}.key"
+        with PrivateDir(self.directory, "escrow folder", create=True) as folder:
+            raw = folder.read(file, "escrow file")
+            if raw is None:
+                new = bytearray(new_material(spec))
+                try:
+                    folder.create(file, new)  # False: a racing writer won; use theirs
+                finally:
+                    zero(new)
+                raw = folder.read(file, "escrow file")  # what the escrow holds gets used
+            if raw is None:
+                raise SourceError(
+                    f"{self.where(name)} vanished right after it was written",
+                    "check what else removes files in the escrow folder",
+                )
+        return checked(spec, Material(raw, self.where(name)))
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from ..errors import MaterialError, SourceError, WrappingError
 from ..keyspecs import KeySpec
 from ..material import FINGERPRINT_LABEL, FINGERPRINT_PREFIX, Material
-from ..securefile import read_private_file
+from ..securefile import read_private_file, zero
 from . import SourceRef
 
 log = logging.getLogger("kms-import")
@@ -594,8 +594,7 @@ def _read_pin(path: Path) -> str:
     except UnicodeDecodeError:
         raise SourceError(f"PIN file {path} is not UTF-8 text", "write the PIN as text") from None
     finally:
-        for i in range(len(raw)):
-            raw[i] = 0
+        zero(raw)
     if not pin:
         raise SourceError(f"PIN file {path} is empty", "write the token's user PIN into it")
     return pin

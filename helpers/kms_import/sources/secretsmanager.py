@@ -24,6 +24,7 @@ from . import SourceRef, parse_ref
 from ._stored import (
     Refusals,
     StoredSource,
+    check_no_wildcard,
     check_params,
     client,
     explain,
@@ -132,6 +133,7 @@ class SecretsManagerEscrow:
                 "write it as escrow=secretsmanager:<prefix> (a name, not an ARN); the secret "
                 "is then <prefix>/<generate name>",
             )
+        check_no_wildcard(prefix, "escrow secret", uri)
         return cls(prefix, ref.params.get("region") or None, ref.params.get("kms-key-id") or None)
 
     def secret_name(self, name: str) -> str:
