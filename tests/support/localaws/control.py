@@ -6,6 +6,8 @@ POST   /_localaws/clock    {"advance_seconds": N} | {"now": "RFC 3339"} | {"rese
 GET    /_localaws/calls    [{"service","action","region","key_id"?,"secret_id"?,"name"?,
                              "agent"? ("kms-import" for the helper's calls),"time"}, ...]
 DELETE /_localaws/calls    clears the record
+POST   /_localaws/save     saves the state now (with --state-dir): {"saved": bool,
+                           "failures": {service: error}}; `offline-stack down` calls it
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localaws import calls, clock, faults
+from localaws import calls, clock, faults, persistence
 
 PREFIX = "/_localaws/"
 Handler = Callable[[Request], Any]
@@ -55,11 +57,16 @@ def _faults(request: Request) -> Any:
     return faults.current()
 
 
+def _save(_: Request) -> Any:
+    return persistence.save_now()
+
+
 ROUTES: dict[str, tuple[Handler, tuple[str, ...]]] = {
     "health": (_health, ("GET",)),
     "clock": (_clock, ("GET", "POST")),
     "calls": (_calls, ("GET", "DELETE")),
     "faults": (_faults, ("GET", "POST")),
+    "save": (_save, ("POST",)),
 }
 
 
