@@ -196,10 +196,12 @@ class OfflineStack:
         return json.loads(text) if text.strip().startswith((b"{", b"[")) else None
 
     def reset(self) -> None:
-        """Forget every resource, call record, fault and clock offset (tests' clean slate)."""
+        """Forget every resource, call record, fault, STS switch and clock offset (tests'
+        clean slate)."""
         self.control("POST", "/moto-api/reset")
         self.control("POST", "/_localaws/clock", {"reset": True})
         self.control("POST", "/_localaws/faults", {})
+        self.control("POST", "/_localaws/sts", {})
         self.control("DELETE", "/_localaws/calls")
 
     def env(self) -> dict[str, str]:
