@@ -511,3 +511,36 @@ def test_down_keeps_the_server_running_when_the_save_fails(tmp_path, monkeypatch
         monkeypatch.undo()
         if stack.pid_file.exists():
             _stop(stack)
+
+
+def test_a_state_file_from_before_one_pickle_per_service_still_loads(tmp_path):
+    """Format 2 (the whole state in one pickle): an upgrade keeps a running demo's keys."""
+    import pickle
+
+    from moto import mock_aws
+    from moto.backends import get_backend
+
+    localaws.install()
+    with mock_aws():
+        kms = boto3.client(
+            "kms",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        key_id = kms.create_key(Description="format 2")["KeyMetadata"]["KeyId"]
+        old = {
+            "format": 2,
+            "backends": {"kms": persistence._service_state(get_backend("kms"))},
+            **persistence._addon_state(),
+        }
+        state_dir = tmp_path / "offline" / "aws"
+        state_dir.mkdir(parents=True)
+        (state_dir / persistence.FILE_NAME).write_bytes(pickle.dumps(old))
+    stack = OfflineStack(tmp_path / "offline")
+    stack.up(persist=True)
+    try:
+        described = _client(stack, "kms").describe_key(KeyId=key_id)["KeyMetadata"]
+        assert described["Description"] == "format 2"
+    finally:
+        _stop(stack)

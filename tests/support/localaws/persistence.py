@@ -44,9 +44,10 @@ SERVICES = ("kms", "secretsmanager", "ssm", "s3", "sts", "iam", "cloudwatch")
 ADDON = "kms-import-addon"
 FILE_NAME = "state.pickle"
 # Bumped when the saved shape changes (2: keys hold a list of material versions; 3: one
-# pickle per service); a file of another format is not loaded, so no half-understood key
+# pickle per service); a file of an unknown format is not loaded, so no half-understood key
 # survives an upgrade.
 FORMAT = 3
+FORMAT_2 = 2  # still loaded, so an upgrade keeps a running demo's state
 # Autosave: how often it looks for answered calls, and the longest wait between retries
 # after a failed save (the wait doubles from the interval up to this).
 AUTOSAVE_INTERVAL_S = 1.0
@@ -244,6 +245,8 @@ def load(state_dir: Path) -> bool:
         return False
     try:
         state = pickle.loads(target.read_bytes())  # noqa: S301 - our own file, 0600
+        if isinstance(state, dict) and state.get("format") == FORMAT_2:
+            return _load_format_2(state)
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             found = state.get("format") if isinstance(state, dict) else None
             raise ValueError(f"saved format {found}, this server reads {FORMAT}")
@@ -251,6 +254,16 @@ def load(state_dir: Path) -> bool:
         log.error("could not load saved state from %s (%s); starting empty", target, exc)
         return False
     return bool(restore(state["parts"]))
+
+
+def _load_format_2(state: dict[str, Any]) -> bool:
+    """A file from before one pickle per service: its backends and the add-on's state are
+    plain values in the one pickle (an SSM backend in it would never have saved)."""
+    for service, regions in state["backends"].items():
+        _restore_service(service, regions)
+    _restore_addon(state)
+    log.info("loaded a format %d state file; the next save writes format %d", FORMAT_2, FORMAT)
+    return True
 
 
 def configure(state_dir: Path) -> None:
