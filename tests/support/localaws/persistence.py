@@ -18,6 +18,7 @@ meant for the local stand-in only.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import copyreg
 import functools
@@ -28,7 +29,7 @@ import pickle
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,49 @@ AUTOSAVE_INTERVAL_S = 1.0
 MAX_RETRY_WAIT_S = 30.0
 
 _save_lock = threading.Lock()
+
+
+class _Gate:
+    """Requests share it, a save holds it alone: a snapshot never sees a request half-done
+    (and never fails with "dictionary changed size during iteration"). A waiting save goes
+    before requests that arrive after it, so a busy server still saves."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._serving = 0
+        self._saving = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        with self._cond:
+            while self._saving or self._waiting:
+                self._cond.wait()
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def save(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._saving or self._serving:
+                self._cond.wait()
+            self._waiting -= 1
+            self._saving = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._saving = False
+                self._cond.notify_all()
+
+
+gate = _Gate()
 # Per part (service or ADDON), the last pickle that succeeded: reused when it next fails.
 _last_good: dict[str, bytes] = {}
 # Set by `configure` when the server keeps state: what POST /_localaws/save writes to.
@@ -223,7 +267,8 @@ def save(state_dir: Path) -> None:
     """Write the state atomically; a half-written file never replaces a good one.
     Raises SaveError, after writing the parts that did save, when some part did not."""
     with _save_lock:
-        pickles, failures = snapshot()
+        with gate.save():
+            pickles, failures = snapshot()
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = state_dir / FILE_NAME
         partial = target.with_suffix(".partial")
