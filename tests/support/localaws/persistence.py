@@ -140,11 +140,13 @@ def _named_by_pickle(factory: Callable[[], Any] | None) -> bool:
     return "<lambda>" not in qualname and "<locals>" not in qualname
 
 
-def _new_defaultdict(cls: type, factory: Any, template: Any) -> defaultdict[Any, Any]:
-    """An empty `cls` whose missing entries come from `factory`, or, when the original
-    factory could not be pickled, start as copies of `template` (what it made)."""
+def _new_defaultdict(
+    cls: type[defaultdict[Any, Any]], factory: Any, template: Any, copies: bool
+) -> defaultdict[Any, Any]:
+    """An empty `cls` whose missing entries come from `factory`, or, when `copies` (the
+    original factory could not be pickled), start as copies of `template` (what it made)."""
     made = cls.__new__(cls)
-    if factory is None and template is not None:
+    if copies:
         factory = functools.partial(copy.deepcopy, template)
     defaultdict.__init__(made, factory)
     return made
@@ -156,11 +158,10 @@ def _reduce_defaultdict(value: defaultdict[Any, Any]) -> tuple[Any, ...]:
     and a lambda factory (moto's SSM tags) does not pickle. Rebuild without __init__, keep
     the attributes, and keep what a lambda factory makes (moto's are pure), not its code."""
     factory = value.default_factory
-    template = None
+    args: tuple[Any, ...] = (type(value), factory, None, False)
     if factory is not None and not _named_by_pickle(factory):
-        factory, template = None, factory()
+        args = (type(value), None, factory(), True)
     attributes = dict(vars(value)) if hasattr(value, "__dict__") else None
-    args = (type(value), factory, template)
     return _new_defaultdict, args, attributes or None, None, iter(value.items())
 
 
