@@ -14,10 +14,13 @@ from ..plugin.schema import (
     NestedBlock,
 )
 from ..plugin.server import ProviderSpec
+from .assume_role import ASSUME_ROLE
 from .conns import configure
 
 # Services the real `endpoints` block accepts that these roots may name.
-_ENDPOINT_SERVICES = ("kms", "sts", "iam", "s3", "secretsmanager", "ssm", "ec2", "lambda")
+_ENDPOINT_SERVICES = (
+    "kms", "sts", "iam", "s3", "secretsmanager", "ssm", "ec2", "lambda", "cloudwatch",
+)  # fmt: skip
 
 _opt = Attribute
 
@@ -44,6 +47,7 @@ SCHEMA = Block(
         "insecure": _opt(BOOL, optional=True),
     },
     blocks={
+        "assume_role": ASSUME_ROLE,
         "endpoints": NestedBlock(
             Block({name: _opt(STRING, optional=True) for name in _ENDPOINT_SERVICES}),
             nesting="set",
@@ -66,6 +70,7 @@ SCHEMA = Block(
 
 
 def spec() -> ProviderSpec:
+    from .cloudwatch.metric_alarm import MetricAlarm
     from .iam.policy_document import PolicyDocumentDataSource
     from .kms.alias import Alias
     from .kms.external_key import ExternalKey
@@ -77,7 +82,14 @@ def spec() -> ProviderSpec:
     from .meta.partition import PartitionDataSource
     from .meta.region import RegionDataSource
 
-    resources = [ExternalKey(), Alias(), ReplicaExternalKey(), Grant(), KeyPolicy()]
+    resources = [
+        ExternalKey(),
+        Alias(),
+        ReplicaExternalKey(),
+        Grant(),
+        KeyPolicy(),
+        MetricAlarm(),
+    ]
     data_sources = [
         RegionDataSource(),
         CallerIdentityDataSource(),
