@@ -42,11 +42,11 @@ help: ## list the verbs
 
 venv: $(STAMP) ## create .venv with terraform, kms-import, the local AWS and the AWS CLI
 
-$(STAMP): $(REPO)/pyproject.toml
+$(STAMP): $(REPO)/pyproject.toml $(REPO)/tests/support/pyproject.toml
 	@echo "==> setting up $(VENV) (first run: a minute or two)" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '$(REPO)[dev]' >&2
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '$(REPO)[hsm]' -e $(REPO)/tests/support >&2
 	@$(BIN)/offline-stack install >&2
 	@touch $@
 

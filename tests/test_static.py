@@ -93,9 +93,8 @@ CHECKOV_VENV = BIN.parent / "checkov"
 def _checkov_pin() -> str:
     import tomllib
 
-    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"
-    ]
+    devtools = REPO / "tests" / "support" / "pyproject.toml"
+    extras = tomllib.loads(devtools.read_text())["project"]["optional-dependencies"]
     (pin,) = extras["checkov"]
     return str(pin)
 
