@@ -40,15 +40,35 @@ MODULES := $(wildcard modules/*)
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## create .venv with terraform, kms-import, the local AWS and the AWS CLI
+venv: $(STAMP) ## create .venv from the hashed lock: terraform, kms-import, the local AWS, the AWS CLI
 
-$(STAMP): $(REPO)/pyproject.toml $(REPO)/tests/support/pyproject.toml
+# Two distributions, both editable: the helper (pyproject.toml) and the dev tooling
+# (tests/support/pyproject.toml). Their dependencies come only from requirements/dev.lock, with
+# every file's hash (pip, setuptools included), so CI and every contributor get the same bytes;
+# --no-deps and --no-build-isolation keep the two editable installs from fetching anything more.
+LOCK := $(REPO)/requirements/dev.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+$(STAMP): $(REPO)/pyproject.toml $(REPO)/tests/support/pyproject.toml $(LOCK)
 	@echo "==> setting up $(VENV) (first run: a minute or two)" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '$(REPO)[hsm]' -e $(REPO)/tests/support >&2
+	@$(PIP) install --quiet --require-hashes -r $(LOCK) >&2
+	@$(PIP) install --quiet --no-deps --no-build-isolation -e $(REPO) -e $(REPO)/tests/support >&2
 	@$(BIN)/offline-stack install >&2
 	@touch $@
+
+# pip-compile from PyPI alone: this machine's pip configuration (mirrors, find-links,
+# constraints) is set aside, so the lock installs anywhere PyPI is reachable. Pins that still
+# satisfy the pyproject files are kept; UPGRADE=1 moves everything to the newest allowed.
+PIP_COMPILE := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile
+
+.PHONY: lock
+lock: $(STAMP) ## re-resolve requirements/dev.lock (hashed) after a pyproject.toml change; UPGRADE=1 takes the newest
+	@cd $(REPO) && $(PIP_COMPILE) --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --extra hsm $(if $(filter 1,$(UPGRADE)),--upgrade) \
+	  -o requirements/dev.lock pyproject.toml tests/support/pyproject.toml
+	@echo "requirements/dev.lock written; \`make venv\` installs it" >&2
 
 test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
