@@ -70,12 +70,17 @@ $(STAMP): $(REPO)/pyproject.toml $(REPO)/tests/support/pyproject.toml $(LOCK)
 PIP_COMPILE := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u PIP_CONSTRAINT \
 	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile
 
+LOCK_FLAGS = --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(if $(filter 1,$(UPGRADE)),--upgrade)
+
+# checkov has a lock of its own (requirements/checkov.in): its venv, .venv/checkov, is apart
+# because checkov pins a boto3 the helper cannot share (tests/test_static.py builds it).
 .PHONY: lock
-lock: $(STAMP) ## re-resolve requirements/dev.lock (hashed) after a pyproject.toml change; UPGRADE=1 takes the newest
-	@cd $(REPO) && $(PIP_COMPILE) --quiet --generate-hashes --allow-unsafe --strip-extras \
-	  --no-emit-index-url --no-emit-find-links --extra hsm $(if $(filter 1,$(UPGRADE)),--upgrade) \
+lock: $(STAMP) ## re-resolve the hashed locks after a pyproject.toml or checkov.in change; UPGRADE=1 takes the newest
+	@cd $(REPO) && $(PIP_COMPILE) $(LOCK_FLAGS) --extra hsm \
 	  -o requirements/dev.lock pyproject.toml tests/support/pyproject.toml
-	@echo "requirements/dev.lock written; \`make venv\` installs it" >&2
+	@cd $(REPO) && $(PIP_COMPILE) $(LOCK_FLAGS) -o requirements/checkov.lock requirements/checkov.in
+	@echo "requirements/dev.lock and checkov.lock written; \`make venv\` installs the first" >&2
 
 test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
