@@ -8,6 +8,7 @@ import configparser
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -82,15 +83,21 @@ def test_the_wheel_holds_the_helper_alone(wheel: Path) -> None:
     assert not (always | extras) & DEV_TOOLING
 
 
+def _pins(lock: Path) -> dict[str, str]:
+    """name -> version of every `name==version` line of a pip-compile lock."""
+    pins = {}
+    for line in lock.read_text().splitlines():
+        if "==" in line and not line.startswith((" ", "#")):
+            name, _, version = line.split(" ")[0].partition("==")
+            pins[_name(name)] = version
+    return pins
+
+
 def _wheelhouse(wheel: Path, tmp_path: Path) -> Path:
     """The helper's dependencies at the lock's pins, as wheels (from pip's cache or PyPI)."""
     constraints = tmp_path / "constraints.txt"
-    pins = [
-        line.split(" ")[0]
-        for line in (REPO / "requirements" / "dev.lock").read_text().splitlines()
-        if "==" in line and not line.startswith((" ", "#"))
-    ]
-    constraints.write_text("\n".join(pins) + "\n")
+    pins = _pins(REPO / "requirements" / "dev.lock")
+    constraints.write_text("".join(f"{name}=={version}\n" for name, version in pins.items()))
     house = tmp_path / "wheelhouse"
     _run(
         PYTHON, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--constraint",
@@ -126,3 +133,26 @@ def test_the_version_is_one_number_with_a_changelog_section(wheel: Path) -> None
     CHANGELOG section (CHANGELOG.md says how releases are tagged)."""
     assert wheel.name.split("-")[1] == __version__
     assert f"\n## [{__version__}] - " in (REPO / "CHANGELOG.md").read_text()
+
+
+def _unpinned(requirements: list[str], pins: dict[str, str]) -> list[str]:
+    return [
+        r
+        for r in requirements
+        if _name(r) not in pins or pins[_name(r)] not in Requirement(r).specifier
+    ]
+
+
+def test_the_locks_satisfy_every_declared_requirement() -> None:
+    """`make venv` installs the two projects with --no-deps on top of the locks, so a
+    requirement added to a pyproject.toml without `make lock` would go missing unnoticed."""
+    wanted = []
+    for pyproject in (REPO / "pyproject.toml", REPO / "tests" / "support" / "pyproject.toml"):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        wanted += project["dependencies"] + project.get("optional-dependencies", {}).get("hsm", [])
+    lock = REPO / "requirements"
+    assert _unpinned(wanted, _pins(lock / "dev.lock")) == []
+    checkov = [
+        line for line in (lock / "checkov.in").read_text().splitlines() if line and line[0] != "#"
+    ]
+    assert checkov and _unpinned(checkov, _pins(lock / "checkov.lock")) == []
