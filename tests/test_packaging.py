@@ -156,3 +156,13 @@ def test_the_locks_satisfy_every_declared_requirement() -> None:
         line for line in (lock / "checkov.in").read_text().splitlines() if line and line[0] != "#"
     ]
     assert checkov and _unpinned(checkov, _pins(lock / "checkov.lock")) == []
+
+
+def test_no_test_folder_shadows_a_dev_tooling_package() -> None:
+    """pytest puts tests/ on sys.path (tests/conftest.py has no package): a folder there named
+    like a tests/support package (as tests/localaws once was, now tests/local_aws) would be
+    imported as a namespace package in its place."""
+    support = REPO / "tests" / "support"
+    packages = {p.parent.name for p in support.glob("*/__init__.py")} | {"softhsm"}
+    clashes = sorted(name for name in packages if (REPO / "tests" / name).exists())
+    assert clashes == [], f"tests/ folders named like dev tooling packages: {clashes}"
