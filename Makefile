@@ -17,7 +17,14 @@ TEST_WORKERS ?= 4
 # Terraform on the root. With the offline stack selected (eval "$$(make -s offline-env)", or
 # inside `make demo`), state, data dir and tfvars live under .offline/demo so a real
 # terraform.tfstate or terraform.tfvars in the root is never touched.
-TF := $(BIN)/terraform
+# TF=terraform (on the command line or in the environment) runs your own terraform, with the
+# kms-import and aws on PATH (pipx/pip): the verbs then build no .venv.
+ifeq ($(origin TF),undefined)
+  TF := $(BIN)/terraform
+  TOOLS := $(STAMP)
+else
+  TOOLS :=
+endif
 ifdef KMS_IMPORT_OFFLINE_DIR
   STATE_DIR := $(KMS_IMPORT_OFFLINE_DIR)/demo
   TFVARS ?= $(STATE_DIR)/terraform.tfvars
@@ -40,15 +47,40 @@ MODULES := $(wildcard modules/*)
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## create .venv with terraform, kms-import, the local AWS and the AWS CLI
+venv: $(STAMP) ## create .venv from the hashed lock: terraform, kms-import, the local AWS, the AWS CLI
 
-$(STAMP): $(REPO)/pyproject.toml
+# Two distributions, both editable: the helper (pyproject.toml) and the dev tooling
+# (tests/support/pyproject.toml). Their dependencies come only from requirements/dev.lock, with
+# every file's hash (pip, setuptools included), so CI and every contributor get the same bytes;
+# --no-deps and --no-build-isolation keep the two editable installs from fetching anything more.
+LOCK := $(REPO)/requirements/dev.lock
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+$(STAMP): $(REPO)/pyproject.toml $(REPO)/tests/support/pyproject.toml $(LOCK)
 	@echo "==> setting up $(VENV) (first run: a minute or two)" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '$(REPO)[dev]' >&2
+	@$(PIP) install --quiet --require-hashes -r $(LOCK) >&2
+	@$(PIP) install --quiet --no-deps --no-build-isolation -e $(REPO) -e $(REPO)/tests/support >&2
 	@$(BIN)/offline-stack install >&2
 	@touch $@
+
+# pip-compile from PyPI alone: this machine's pip configuration (mirrors, find-links,
+# constraints) is set aside, so the lock installs anywhere PyPI is reachable. Pins that still
+# satisfy the pyproject files are kept; UPGRADE=1 moves everything to the newest allowed.
+PIP_COMPILE := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile
+
+LOCK_FLAGS = --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(if $(filter 1,$(UPGRADE)),--upgrade)
+
+# checkov has a lock of its own (requirements/checkov.in): its venv, .venv/checkov, is apart
+# because checkov pins a boto3 the helper cannot share (tests/test_static.py builds it).
+.PHONY: lock
+lock: $(STAMP) ## re-resolve the hashed locks after a pyproject.toml or checkov.in change; UPGRADE=1 takes the newest
+	@cd $(REPO) && $(PIP_COMPILE) $(LOCK_FLAGS) --extra hsm \
+	  -o requirements/dev.lock pyproject.toml tests/support/pyproject.toml
+	@cd $(REPO) && $(PIP_COMPILE) $(LOCK_FLAGS) -o requirements/checkov.lock requirements/checkov.in
+	@echo "requirements/dev.lock and checkov.lock written; \`make venv\` installs the first" >&2
 
 test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
@@ -103,7 +135,7 @@ _demo-destroy:
 
 # init once; later runs only fetch new local modules (`terraform get`): a re-init with state
 # present asks the registry for the state's providers even when dev_overrides select them.
-init: $(STAMP) ## terraform init for the root (then `terraform get` on later runs)
+init: $(TOOLS) ## terraform init for the root (then `terraform get` on later runs)
 	@if [ -f "$(or $(TF_DATA_DIR),.terraform)/terraform.tfstate" ]; then \
 	  $(TF) get > /dev/null; else $(TF) init -input=false $(BACKEND_CONFIG); fi
 

@@ -90,31 +90,26 @@ def test_terraform_validate(config: str, offline_stack: OfflineStack, tmp_path: 
 CHECKOV_VENV = BIN.parent / "checkov"
 
 
-def _checkov_pin() -> str:
-    import tomllib
-
-    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"
-    ]
-    (pin,) = extras["checkov"]
-    return str(pin)
+CHECKOV_LOCK = REPO / "requirements" / "checkov.lock"
 
 
 def _checkov() -> Path:
-    """.venv/checkov/bin/checkov at the pyproject pin, created on first use."""
+    """.venv/checkov/bin/checkov from requirements/checkov.lock (hashed), made on first use
+    and again whenever the lock changes."""
     exe = CHECKOV_VENV / "bin" / "checkov"
-    pin = _checkov_pin()
+    lock = CHECKOV_LOCK.read_text()
     stamp = CHECKOV_VENV / ".installed"
-    if exe.exists() and stamp.exists() and stamp.read_text() == pin:
+    if exe.exists() and stamp.exists() and stamp.read_text() == lock:
         return exe
+    shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
     _assert_ok(_run(str(BIN / "python"), "-m", "venv", str(CHECKOV_VENV)))
     _assert_ok(
         _run(
             str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
-            "--disable-pip-version-check", pin,
+            "--disable-pip-version-check", "--require-hashes", "-r", str(CHECKOV_LOCK),
         )
     )  # fmt: skip
-    stamp.write_text(pin)
+    stamp.write_text(lock)
     return exe
 
 

@@ -520,7 +520,8 @@ def _library(path: Path) -> Any:
     except ImportError:
         raise SourceError(
             "the pkcs11 source needs python-pkcs11",
-            "install the helper with its HSM extra: pip install 'kms-imported-keys[hsm]'",
+            "install the helper with its hsm extra from your release tag: pipx install "
+            "'kms-imported-keys[hsm] @ git+REPOSITORY@vX.Y.Z' (README: Using it on AWS)",
         ) from None
     if not path.is_file():
         hint = "sudo apt-get install softhsm2, or " if "softhsm" in path.name else ""
