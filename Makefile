@@ -85,8 +85,9 @@ lock: $(STAMP) ## re-resolve the hashed locks after a pyproject.toml or checkov.
 test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md
+docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md and docs/reference.md's CLI and root sections
 	@$(BIN)/python -m tfdocs $(MODULES)
+	@$(BIN)/python -m tfdocs.cli docs/reference.md
 
 offline-up: $(STAMP) ## start the local AWS in the background (reused when already running)
 	@$(STACK) up

@@ -44,7 +44,7 @@ output "grants" {
 }
 
 output "importer_policy_json" {
-  description = "IAM policy JSON for the principal that runs plan and apply's kms-import steps: exactly the calls the helper makes for these generations, scoped to their keys and material sources (see README, Least-privilege importer)."
+  description = "IAM policy JSON for the principal that runs plan and apply's kms-import steps: exactly the calls the helper makes for these generations, scoped to their keys and material sources (see docs/guide.md, Least-privilege importer)."
   value       = module.key.importer_policy_json
 }
 

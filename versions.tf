@@ -2,7 +2,7 @@ terraform {
   required_version = ">= 1.9"
 
   # State stays local by default. `make demo` points this at .offline/ with -backend-config;
-  # teams switch to backend "s3" (see README). State never holds key material either way.
+  # teams switch to backend "s3" (docs/guide.md, State in S3). State never holds key material either way.
   backend "local" {}
 
   required_providers {

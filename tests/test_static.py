@@ -45,6 +45,11 @@ def test_module_docs_are_current(module: str) -> None:
     _assert_ok(_run(str(BIN / "python"), "-m", "tfdocs", "--check", f"modules/{module}"))
 
 
+def test_reference_docs_are_current() -> None:
+    """docs/reference.md's CLI section and root tables match the parser and the root's .tf files."""
+    _assert_ok(_run(str(BIN / "python"), "-m", "tfdocs.cli", "--check", "docs/reference.md"))
+
+
 def test_terraform_fmt() -> None:
     _assert_ok(_run(str(BIN / "terraform"), "fmt", "-check", "-recursive", "-diff"))
 

@@ -150,8 +150,8 @@ def call_when_propagated(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
 
 
 _HINTS = {
-    "AccessDeniedException": "grant this principal the kms permission named above (see README, "
-    "'Least-privilege importer')",
+    "AccessDeniedException": "grant this principal the kms permission named above (see "
+    "docs/guide.md, 'Least-privilege importer')",
     "NotFoundException": "check the key id and the Region (an ARN carries its own Region)",
     "KMSInvalidStateException": "check the key state with `kms-import status --key-id ...`",
     "DisabledException": "enable the key first (set enabled = true and apply, or `make enable`)",

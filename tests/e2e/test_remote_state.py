@@ -1,6 +1,6 @@
 """Remote state: the root on Terraform's own `s3` backend, locked, in a versioned local bucket.
 
-A user selects S3 as the README says (a `backend_override.tf` and `-backend-config` with the
+A user selects S3 as docs/guide.md says (a `backend_override.tf` and `-backend-config` with the
 repo's backend-s3.tfbackend.example settings), then runs the demo flow with the Makefile verbs
 (apply, rotate). Every object version in the bucket (each state Terraform ever wrote, and each
 lock file) is then searched for every generation's material, raw, base64 and hex.
@@ -37,7 +37,7 @@ def _s3(ws: Workspace) -> Any:
 
 
 def _select_s3_backend(ws: Workspace, bucket: str) -> None:
-    """What the README tells a user to do, with the example settings file's values."""
+    """What docs/guide.md tells a user to do, with the example settings file's values."""
     (ws.dir / "backend_override.tf").write_text('terraform {\n  backend "s3" {}\n}\n')
     example = (REPO / "backend-s3.tfbackend.example").read_text()
     settings = example.replace("my-team-terraform-state", bucket).replace("# use_", "use_")

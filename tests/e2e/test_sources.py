@@ -40,7 +40,7 @@ def _hcl(value: Any) -> str:
 
 
 def _write_tfvars(ws: Workspace, active: str, generations: dict[str, dict[str, Any]]) -> None:
-    """terraform.tfvars in HCL, as the README's per-source examples write it."""
+    """terraform.tfvars in HCL, as docs/guide.md's per-source examples write it."""
     gens = "".join(f"  {name} = {_hcl(options)}\n" for name, options in generations.items())
     text = f"active_generation = {_hcl(active)}\n\ngenerations = {{\n{gens}}}\n"
     (ws.dir / "terraform.tfvars").write_text(text)

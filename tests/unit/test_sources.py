@@ -169,17 +169,18 @@ def test_private_key_of_the_wrong_size_is_refused(tmp_path: Path) -> None:
         open_source(f"file://{path}?format=der").read(key_spec("RSA_3072"))
 
 
-def test_readme_tfvars_example_has_one_valid_reference_per_source() -> None:
-    """README's `### Sources in terraform.tfvars` block: real tfvars, every scheme, each parses."""
+def test_guide_tfvars_example_has_one_valid_reference_per_source() -> None:
+    """docs/guide.md's `### Sources in terraform.tfvars` block: real tfvars, every scheme, each
+    parses."""
     import re
 
     from kms_import import tfvars
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("### Sources in terraform.tfvars", 1)[1]
+    guide = (Path(__file__).parents[2] / "docs" / "guide.md").read_text()
+    section = guide.split("### Sources in terraform.tfvars", 1)[1]
     block = re.search(r"```hcl\n(.*?)```", section, re.DOTALL)
     assert block is not None
-    doc = tfvars.load_text(block.group(1), Path("README.md"))  # as the Makefile verbs read it
+    doc = tfvars.load_text(block.group(1), Path("guide.md"))  # as the Makefile verbs read it
     generations = doc.values["generations"]
     assert doc.active in generations
     root = (Path(__file__).parents[2] / "variables.tf").read_text()

@@ -324,7 +324,7 @@ class HsmKey:
             raise SourceError(
                 f"the token refuses HMAC-{hash_name.upper()} with the {self.size}-byte "
                 f"{self.description} (too short for that hash there)",
-                "pass material_fingerprint explicitly (see README, pkcs11 limits)",
+                "pass material_fingerprint explicitly (see docs/guide.md, Material sources)",
             ) from None
         except px.PKCS11Error as exc:
             raise _hsm_error(exc, f"computing an HMAC with {self.description}") from None
