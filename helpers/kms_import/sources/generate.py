@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from ..errors import SourceError
-from ..keyspecs import KeySpec, checked
-from ..material import Material
+from ..keyspecs import KeySpec
+from ..material import Material, checked
 from ..securefile import ensure_private_dir, read_private_file, write_new_private_file
 from . import SourceRef, parse_ref
 
