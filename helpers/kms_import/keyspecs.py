@@ -37,6 +37,11 @@ WRAPPING_ALGORITHMS = (
     "RSA_AES_KEY_WRAP_SHA_256",
 )
 WRAPPING_KEY_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096")
+# The proofs' fixed encryption context (verify.py): the importer policy allows Encrypt and
+# Decrypt only with it, so the deploy role cannot decrypt the key's other ciphertexts.
+PROOF_ENCRYPTION_CONTEXT = {"kms-import": "proof"}
+# The proof of an ENCRYPT_DECRYPT private key: a local RSA-OAEP encryption KMS must decrypt.
+PROOF_DECRYPTION_ALGORITHM = "RSAES_OAEP_SHA_256"
 _AES_KEY_WRAP = tuple(a for a in WRAPPING_ALGORITHMS if a.startswith("RSA_AES_KEY_WRAP"))
 
 # What a key of each kind may do. The first usage is the default when only one fits.
@@ -61,6 +66,10 @@ class KeySpec:
     max_bytes: int = 0
     rsa_bits: int = 0
     curve: str = ""  # cryptography's curve name for ECC specs
+    # The one algorithm each proof uses (verify.py), so the importer policy can allow exactly
+    # it (kms:MacAlgorithm, kms:SigningAlgorithm): HMAC keys' MAC, private keys' signature.
+    mac_algorithm: str | None = None
+    signing_algorithm: str | None = None
 
     @property
     def is_secret(self) -> bool:
@@ -95,17 +104,30 @@ SPECS: dict[str, KeySpec] = {
     spec.name: spec
     for spec in (
         KeySpec("SYMMETRIC_DEFAULT", Kind.SYMMETRIC, 32, 32),
-        KeySpec("HMAC_224", Kind.HMAC, 28, 64),
-        KeySpec("HMAC_256", Kind.HMAC, 32, 64),
-        KeySpec("HMAC_384", Kind.HMAC, 48, 128),
-        KeySpec("HMAC_512", Kind.HMAC, 64, 128),
-        KeySpec("RSA_2048", Kind.RSA, rsa_bits=2048),
-        KeySpec("RSA_3072", Kind.RSA, rsa_bits=3072),
-        KeySpec("RSA_4096", Kind.RSA, rsa_bits=4096),
-        KeySpec("ECC_NIST_P256", Kind.ECC, max_bytes=138, curve="secp256r1"),
-        KeySpec("ECC_NIST_P384", Kind.ECC, max_bytes=185, curve="secp384r1"),
-        KeySpec("ECC_NIST_P521", Kind.ECC, max_bytes=241, curve="secp521r1"),
-        KeySpec("ECC_SECG_P256K1", Kind.ECC, max_bytes=135, curve="secp256k1"),
+        KeySpec("HMAC_224", Kind.HMAC, 28, 64, mac_algorithm="HMAC_SHA_224"),
+        KeySpec("HMAC_256", Kind.HMAC, 32, 64, mac_algorithm="HMAC_SHA_256"),
+        KeySpec("HMAC_384", Kind.HMAC, 48, 128, mac_algorithm="HMAC_SHA_384"),
+        KeySpec("HMAC_512", Kind.HMAC, 64, 128, mac_algorithm="HMAC_SHA_512"),
+        KeySpec("RSA_2048", Kind.RSA, rsa_bits=2048, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec("RSA_3072", Kind.RSA, rsa_bits=3072, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec("RSA_4096", Kind.RSA, rsa_bits=4096, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec(
+            "ECC_NIST_P256", Kind.ECC, 0, 138, curve="secp256r1", signing_algorithm="ECDSA_SHA_256"
+        ),
+        KeySpec(
+            "ECC_NIST_P384", Kind.ECC, 0, 185, curve="secp384r1", signing_algorithm="ECDSA_SHA_384"
+        ),
+        KeySpec(
+            "ECC_NIST_P521", Kind.ECC, 0, 241, curve="secp521r1", signing_algorithm="ECDSA_SHA_512"
+        ),
+        KeySpec(
+            "ECC_SECG_P256K1",
+            Kind.ECC,
+            0,
+            135,
+            curve="secp256k1",
+            signing_algorithm="ECDSA_SHA_256",
+        ),
     )
 }
 
