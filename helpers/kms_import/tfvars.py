@@ -931,6 +931,12 @@ def run(args: argparse.Namespace) -> int:
     if action == "next-name":
         print(next_name(load(path).generations))
         return 0
+    if action == "active":
+        active = load(path).active
+        if not active:
+            raise UsageError(f"{path} sets no active_generation", "set one: tfvars set-active")
+        print(active)
+        return 0
     if action == "add-generation":
         kind = active_kind(load(path)) if args.like_active else {}
         if args.key_spec:  # a new spec starts from its own usage, not the active one's
