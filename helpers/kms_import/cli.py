@@ -277,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--quiet", action="store_true", help="print results only")
+    parser.add_argument(
+        "--requires",
+        metavar="RANGE",
+        help='stop unless this helper\'s version is in RANGE, e.g. ">=0.2.0, <0.3.0" '
+        "(the modules pass the range they were written for)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, run: Callable[[argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
@@ -550,6 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.debug, args.quiet)
     try:
+        from .compat import require
+
+        require(args.requires)
         return int(args.run(args))
     except KmsImportError as exc:
         if args.debug:
