@@ -85,7 +85,11 @@ lock: $(STAMP) ## re-resolve the hashed locks after a pyproject.toml or checkov.
 test: $(STAMP) softhsm ## run every test offline (its own isolated local AWS; never touches AWS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
-docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md and docs/reference.md's CLI and root sections
+# The key-spec table lives in the helper (kms_import/keyspecs.py); the modules read a generated copy.
+SPEC_TABLE := modules/external-keys/specs.tf
+
+docs: $(STAMP) ## regenerate the key-spec table (modules/external-keys/specs.tf), the modules' README tables and docs/reference.md
+	@$(BIN)/python -m tfdocs.specs $(SPEC_TABLE)
 	@$(BIN)/python -m tfdocs $(MODULES)
 	@$(BIN)/python -m tfdocs.cli docs/reference.md
 
@@ -110,11 +114,8 @@ _demo:
 	@$(TF) init -input=false -no-color $(BACKEND_CONFIG) > $(STATE_DIR)/init.log
 	@TF_LOG=trace TF_LOG_PATH=$(STATE_DIR)/terraform-trace.log \
 	  $(TF) apply -input=false -auto-approve -var-file=$(TFVARS)
-	@echo "==> the seed's encrypt test, as written, through the AWS CLI"
-	@aws kms encrypt --key-id $(ALIAS) --plaintext c2Vuc2l0aXZlIGRhdGEK --output text \
-	  --query CiphertextBlob | base64 --decode > $(STATE_DIR)/ExampleEncryptedFile
-	@echo "ciphertext: $$(wc -c < $(STATE_DIR)/ExampleEncryptedFile) bytes in $(STATE_DIR)/ExampleEncryptedFile"
-	@kms-import test --key-id $(ALIAS)
+	@echo "==> the seed's encrypt test: \"sensitive data\" through the alias, and back"
+	@kms-import test --key-id $(ALIAS) --out $(STATE_DIR)/ExampleEncryptedFile
 	@echo "==> status"
 	@kms-import status --key-id $(ALIAS)
 	@echo "==> a second plan changes nothing"
@@ -155,7 +156,7 @@ status: init ## one line per generation and Region: key, alias, state, expiry, f
 # prompt; FORCE=1 allows disabling or deleting the active generation.
 ESCROW ?= $(if $(KMS_IMPORT_OFFLINE_DIR),$(DEMO_ESCROW),$(CURDIR)/escrow)
 TFVARS_EDIT = kms-import tfvars --file $(TFVARS)
-ACTIVE = $$($(TFVARS_EDIT) show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active_generation"])')
+ACTIVE = $$($(TFVARS_EDIT) active)
 APPLY = $(TF) apply -input=false -var-file=$(TFVARS) $(if $(filter 1,$(AUTO_APPROVE)),-auto-approve)
 FORCE_FLAG = $(if $(filter 1,$(FORCE)),--force)
 # The root's one import step (every generation's, replicas and rotations included), for
@@ -192,15 +193,7 @@ reimport: init ## re-import missing material (after delete-material or expiry), 
 
 delete-material: init ## DeleteImportedKeyMaterial on GEN= and its replicas (data unreadable until reimport; YES=1 skips the prompt)
 	@test -n "$(GEN)" || { echo "delete-material: set GEN=<generation>" >&2; exit 2; }
-	@arn=$$($(TF) output -json key_arns | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' $(GEN)) && \
-	  test -n "$$arn" || { echo "delete-material: no generation $(GEN) in state; see make status" >&2; exit 2; } ; \
-	  replicas=$$($(TF) output -json replica_arns 2>/dev/null | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get(sys.argv[1], {}).values()))' $(GEN) 2>/dev/null); \
-	  if [ "$(YES)" != 1 ]; then \
-	    printf 'Delete the material of %s (%s%s)? Data it encrypted is unreadable until `make reimport GEN=%s`. Type the generation name: ' "$(GEN)" "$$arn" "$${replicas:+ and replicas $$replicas}" "$(GEN)"; \
-	    read answer; [ "$$answer" = "$(GEN)" ] || { echo "not confirmed; nothing deleted" >&2; exit 1; }; fi; \
-	  for key in $$arn $$replicas; do \
-	    aws kms delete-imported-key-material --key-id "$$key" --region "$$(echo $$key | cut -d: -f4)" || exit 1; done && \
-	  echo "material of $(GEN) deleted$${replicas:+ in every Region}; keys are PendingImport"
+	@kms-import delete-material $(GEN) --outputs-json <($(TF) output -json) $(if $(filter 1,$(YES)),--yes)
 
 schedule-deletion: init ## schedule GEN='s key for deletion in DAYS=7..30 (removes it from tfvars; active only with FORCE=1)
 	@test -n "$(GEN)" || { echo "schedule-deletion: set GEN=<generation>" >&2; exit 2; }

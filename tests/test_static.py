@@ -50,6 +50,24 @@ def test_reference_docs_are_current() -> None:
     _assert_ok(_run(str(BIN / "python"), "-m", "tfdocs.cli", "--check", "docs/reference.md"))
 
 
+def test_key_spec_table_is_current() -> None:
+    """modules/external-keys/specs.tf is generated from kms_import/keyspecs.py (make docs)."""
+    _assert_ok(
+        _run(str(BIN / "python"), "-m", "tfdocs.specs", "--check", "modules/external-keys/specs.tf")
+    )
+
+
+def test_only_the_generated_table_spells_out_key_specs() -> None:
+    """One source of truth: no other module file lists the key specs' rules."""
+    spelled = [
+        str(path.relative_to(REPO))
+        for path in sorted(REPO.glob("modules/**/*.tf"))
+        if path.name != "specs.tf"
+        and re.search(r"\bHMAC_224\b|\bECC_SECG_P256K1\b", path.read_text())
+    ]
+    assert spelled == [], f"key-spec rules outside the generated specs.tf: {spelled}"
+
+
 def test_terraform_fmt() -> None:
     _assert_ok(_run(str(BIN / "terraform"), "fmt", "-check", "-recursive", "-diff"))
 

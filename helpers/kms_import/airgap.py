@@ -45,7 +45,8 @@ from .errors import (
     VerificationError,
     WrappingError,
 )
-from .keyspecs import KeySpec, Kind, key_spec, public_key_fingerprint
+from .keyspecs import KeySpec, Kind, key_spec
+from .privatekeys import public_key_fingerprint
 from .securefile import PrivateDir
 from .validto import format_utc
 

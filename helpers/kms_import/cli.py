@@ -192,6 +192,17 @@ def cmd_leak_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_delete_material(args: argparse.Namespace) -> int:
+    from .lifecycle import delete_material, generation_keys, read_outputs, typed_answer
+
+    keys = generation_keys(read_outputs(args.outputs_json), args.generation)
+    confirm = (lambda _question: True) if args.yes else typed_answer(args.generation)
+    delete_material(keys, confirm)
+    every = " in every Region" if keys.replica_arns else ""
+    print(f"material of {args.generation} deleted{every}; keys are PendingImport")
+    return 0
+
+
 def cmd_tfvars(args: argparse.Namespace) -> int:
     from .tfvars import run
 
@@ -283,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--quiet", action="store_true", help="print results only")
+    parser.add_argument(
+        "--requires",
+        metavar="RANGE",
+        help='stop unless this helper\'s version is in RANGE, e.g. ">=0.2.0, <0.3.0" '
+        "(the modules pass the range they were written for)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, run: Callable[[argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
@@ -480,6 +497,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     adopt.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
 
+    delete = command(
+        "delete-material",
+        cmd_delete_material,
+        "DeleteImportedKeyMaterial on a generation's key and replicas (asks first)",
+    )
+    delete.add_argument("generation", metavar="GEN")
+    delete.add_argument(
+        "--outputs-json",
+        type=argparse.FileType("r"),
+        required=True,
+        metavar="FILE",
+        help="`terraform output -json` of the root, e.g. <(terraform output -json)",
+    )
+    delete.add_argument("--yes", action="store_true", help="do not ask")
+
     _add_tfvars(
         command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")
     )
@@ -541,6 +573,7 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     remove.add_argument("--force", action="store_true", help="even the active one")
 
     actions.add_parser("next-name", help="print a fresh generation name: g<N+1>")
+    actions.add_parser("active", help="print the active generation's name")
 
 
 def _add_no_fingerprint(parser: argparse.ArgumentParser) -> None:
@@ -574,6 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.debug, args.quiet)
     try:
+        from .compat import require
+
+        require(args.requires)
         return int(args.run(args))
     except KmsImportError as exc:
         if args.debug:

@@ -14,6 +14,9 @@ from .errors import KeyStateError
 # key; it records which material the key was made for, so a different one is refused before
 # any ImportKeyMaterial call.
 FINGERPRINT_TAG = "kms-import:fingerprint"
+# The import run writes the drift token it healed (or "" once it has synced a key) under this
+# tag: the memory that keeps the next plan clean (see drift.py).
+DRIFT_TAG = "kms-import:drift"
 HAS_MATERIAL = ("Enabled", "Disabled")
 # KMS is eventually consistent: a key may still read PendingImport just after an import.
 MATERIAL_TIMEOUT_S = 120.0
@@ -38,6 +41,8 @@ class KeyInfo:
     replica_arns: tuple[str, ...] = ()
     # A multi-Region replica's primary (its ARN); None for any other key.
     primary_arn: str | None = None
+    # DRIFT_TAG's value; None when the key has no such tag (or tags were not read).
+    recorded_drift: str | None = None
 
     @property
     def has_material(self) -> bool:
@@ -57,7 +62,7 @@ def describe(
     waits = wait_for_new_key and aws.is_key_arn(key_id)
     call = aws.call_when_propagated if waits else aws.call
     meta = call("DescribeKey", kms.describe_key, KeyId=key_id)["KeyMetadata"]
-    recorded = _tags(kms, meta["KeyId"]).get(FINGERPRINT_TAG) if tags else None
+    found = _tags(kms, meta["KeyId"]) if tags else {}
     return KeyInfo(
         key_id=meta["KeyId"],
         arn=meta["Arn"],
@@ -69,10 +74,11 @@ def describe(
         valid_to=meta.get("ValidTo"),
         multi_region=bool(meta.get("MultiRegion")),
         deletion_date=meta.get("DeletionDate"),
-        recorded_fingerprint=recorded,
+        recorded_fingerprint=found.get(FINGERPRINT_TAG),
         current_material_id=meta.get("CurrentKeyMaterialId"),
         replica_arns=_replica_arns(meta),
         primary_arn=_primary_arn(meta),
+        recorded_drift=found.get(DRIFT_TAG),
     )
 
 

@@ -1,23 +1,26 @@
-"""What material each importable KMS key spec takes, and how to identify it.
+"""The key-spec table: what each importable KMS key spec is, what it may be used for, and how
+its material may be wrapped. It is the one place these rules live: the modules' HCL copy
+(modules/external-keys/specs.tf) is generated from it by `make docs`, and a test fails when
+that copy is stale.
 
 Sizes follow the KMS developer guide ("Import key material: requirements"): symmetric keys take
 exactly 256 bits; HMAC keys take between the digest size and the block size of their hash;
 asymmetric keys take a PKCS#8 DER private key of the key spec's algorithm and size.
 
-Which wrapping fits which material follows the GetParametersForImport API reference
-(WrappingAlgorithm, WrappingKeySpec): RSA private keys only through RSA_AES_KEY_WRAP_*;
-RSAES_OAEP_* for everything else as long as the material fits, so never ECC_NIST_P521 with an
-RSA_2048 wrapping key. See wrapping.check_combination.
+Usages follow CreateKey's KeySpec/KeyUsage rules, narrowed to what kms-import can prove (no
+KEY_AGREEMENT). Wrappings follow GetParametersForImport (WrappingAlgorithm): RSA private keys
+only through RSA_AES_KEY_WRAP_*; everything else through any algorithm, as long as the material
+fits (wrapping.check_combination refuses ECC_NIST_P521 under RSAES_OAEP with RSA_2048).
+
+This module imports nothing of the helper's but errors: the others build on it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import MaterialError, UsageError
-from .material import Material
+from .errors import UsageError
 
 
 class Kind(Enum):
@@ -25,6 +28,31 @@ class Kind(Enum):
     HMAC = "hmac"
     RSA = "rsa"
     ECC = "ecc"
+
+
+WRAPPING_ALGORITHMS = (
+    "RSAES_OAEP_SHA_1",
+    "RSAES_OAEP_SHA_256",
+    "RSA_AES_KEY_WRAP_SHA_1",
+    "RSA_AES_KEY_WRAP_SHA_256",
+)
+WRAPPING_KEY_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096")
+# The proofs' fixed encryption context (verify.py): the importer policy allows Encrypt and
+# Decrypt only with it, so the deploy role cannot decrypt the key's other ciphertexts.
+PROOF_ENCRYPTION_CONTEXT = {"kms-import": "proof"}
+# The proof of an ENCRYPT_DECRYPT private key: a local RSA-OAEP encryption KMS must decrypt.
+PROOF_DECRYPTION_ALGORITHM = "RSAES_OAEP_SHA_256"
+_AES_KEY_WRAP = tuple(a for a in WRAPPING_ALGORITHMS if a.startswith("RSA_AES_KEY_WRAP"))
+
+# What a key of each kind may do. The first usage is the default when only one fits.
+USAGES_BY_KIND: dict[Kind, tuple[str, ...]] = {
+    Kind.SYMMETRIC: ("ENCRYPT_DECRYPT",),
+    Kind.HMAC: ("GENERATE_VERIFY_MAC",),
+    Kind.RSA: ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
+    Kind.ECC: ("SIGN_VERIFY",),
+}
+# Key usages an imported key can have that kms-import can prove (KEY_AGREEMENT: no proof yet).
+KEY_USAGES = ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
 
 
 @dataclass(frozen=True)
@@ -38,10 +66,34 @@ class KeySpec:
     max_bytes: int = 0
     rsa_bits: int = 0
     curve: str = ""  # cryptography's curve name for ECC specs
+    # The one algorithm each proof uses (verify.py), so the importer policy can allow exactly
+    # it (kms:MacAlgorithm, kms:SigningAlgorithm): HMAC keys' MAC, private keys' signature.
+    mac_algorithm: str | None = None
+    signing_algorithm: str | None = None
 
     @property
     def is_secret(self) -> bool:
         return self.kind in (Kind.SYMMETRIC, Kind.HMAC)
+
+    @property
+    def usages(self) -> tuple[str, ...]:
+        return USAGES_BY_KIND[self.kind]
+
+    @property
+    def default_usage(self) -> str | None:
+        """The one usage a key of this spec can have; None when it must be chosen (RSA)."""
+        return self.usages[0] if len(self.usages) == 1 else None
+
+    @property
+    def wrapping_algorithms(self) -> tuple[str, ...]:
+        """The wrapping algorithms KMS accepts for this spec's material."""
+        return _AES_KEY_WRAP if self.kind is Kind.RSA else WRAPPING_ALGORITHMS
+
+    @property
+    def default_wrapping_algorithm(self) -> str:
+        """The seed's RSAES_OAEP_SHA_256 for secret keys; RSA_AES_KEY_WRAP_SHA_256 for private
+        keys, the one algorithm that carries every private key with every wrapping key spec."""
+        return "RSAES_OAEP_SHA_256" if self.is_secret else "RSA_AES_KEY_WRAP_SHA_256"
 
     def generated_size(self) -> int:
         """Bytes `generate:` draws for secret specs: the digest size (the spec's minimum)."""
@@ -52,23 +104,32 @@ SPECS: dict[str, KeySpec] = {
     spec.name: spec
     for spec in (
         KeySpec("SYMMETRIC_DEFAULT", Kind.SYMMETRIC, 32, 32),
-        KeySpec("HMAC_224", Kind.HMAC, 28, 64),
-        KeySpec("HMAC_256", Kind.HMAC, 32, 64),
-        KeySpec("HMAC_384", Kind.HMAC, 48, 128),
-        KeySpec("HMAC_512", Kind.HMAC, 64, 128),
-        KeySpec("RSA_2048", Kind.RSA, rsa_bits=2048),
-        KeySpec("RSA_3072", Kind.RSA, rsa_bits=3072),
-        KeySpec("RSA_4096", Kind.RSA, rsa_bits=4096),
-        KeySpec("ECC_NIST_P256", Kind.ECC, max_bytes=138, curve="secp256r1"),
-        KeySpec("ECC_NIST_P384", Kind.ECC, max_bytes=185, curve="secp384r1"),
-        KeySpec("ECC_NIST_P521", Kind.ECC, max_bytes=241, curve="secp521r1"),
-        KeySpec("ECC_SECG_P256K1", Kind.ECC, max_bytes=135, curve="secp256k1"),
+        KeySpec("HMAC_224", Kind.HMAC, 28, 64, mac_algorithm="HMAC_SHA_224"),
+        KeySpec("HMAC_256", Kind.HMAC, 32, 64, mac_algorithm="HMAC_SHA_256"),
+        KeySpec("HMAC_384", Kind.HMAC, 48, 128, mac_algorithm="HMAC_SHA_384"),
+        KeySpec("HMAC_512", Kind.HMAC, 64, 128, mac_algorithm="HMAC_SHA_512"),
+        KeySpec("RSA_2048", Kind.RSA, rsa_bits=2048, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec("RSA_3072", Kind.RSA, rsa_bits=3072, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec("RSA_4096", Kind.RSA, rsa_bits=4096, signing_algorithm="RSASSA_PSS_SHA_256"),
+        KeySpec(
+            "ECC_NIST_P256", Kind.ECC, 0, 138, curve="secp256r1", signing_algorithm="ECDSA_SHA_256"
+        ),
+        KeySpec(
+            "ECC_NIST_P384", Kind.ECC, 0, 185, curve="secp384r1", signing_algorithm="ECDSA_SHA_384"
+        ),
+        KeySpec(
+            "ECC_NIST_P521", Kind.ECC, 0, 241, curve="secp521r1", signing_algorithm="ECDSA_SHA_512"
+        ),
+        KeySpec(
+            "ECC_SECG_P256K1",
+            Kind.ECC,
+            0,
+            135,
+            curve="secp256k1",
+            signing_algorithm="ECDSA_SHA_256",
+        ),
     )
 }
-
-
-# Key usages an imported key can have that kms-import can prove (KEY_AGREEMENT: no proof yet).
-KEY_USAGES = ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC")
 
 
 def key_spec(name: str) -> KeySpec:
@@ -76,79 +137,3 @@ def key_spec(name: str) -> KeySpec:
         return SPECS[name]
     except KeyError:
         raise UsageError(f"unknown key spec {name!r}", f"use one of {', '.join(SPECS)}") from None
-
-
-def check_material(spec: KeySpec, material: Material) -> None:
-    """Refuse material KMS would refuse, before any call to KMS."""
-    if spec.is_secret:
-        size = len(material)
-        if not spec.min_bytes <= size <= spec.max_bytes:
-            wanted = (
-                f"exactly {spec.min_bytes}"
-                if spec.min_bytes == spec.max_bytes
-                else f"{spec.min_bytes} to {spec.max_bytes}"
-            )
-            raise MaterialError(
-                f"{material.description} holds {size} bytes but a {spec.name} key takes "
-                f"{wanted} bytes",
-                "point the source at the right material, or set ?format= if it is encoded",
-            )
-        return
-    _check_private_key(spec, material)
-
-
-def checked(spec: KeySpec, material: Material) -> Material:
-    """check_material, zeroing the material when it is refused; returns it for chaining."""
-    try:
-        check_material(spec, material)
-    except BaseException:
-        material.zero()
-        raise
-    return material
-
-
-def public_key_fingerprint(spki_der: bytes) -> str:
-    return "sha256-spki:" + hashlib.sha256(spki_der).hexdigest()
-
-
-def public_key_der(material: Material) -> bytes:
-    """The SubjectPublicKeyInfo of a PKCS#8 DER private key."""
-    from cryptography.hazmat.primitives import serialization
-
-    # check_material already validated the key; RSA validation costs 0.2-0.5 s per load for
-    # RSA_3072/4096, and the fingerprint and the proof each derive the public key again.
-    key = _load_private_key(material, validate=False)
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _load_private_key(material: Material, validate: bool = True):  # type: ignore[no-untyped-def]
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        return serialization.load_der_private_key(
-            bytes(material.buffer), password=None, unsafe_skip_rsa_key_validation=not validate
-        )
-    except (ValueError, TypeError):
-        raise MaterialError(
-            f"{material.description} is not a PKCS#8 DER private key",
-            "asymmetric keys take a private key: use ?format=pem or ?format=der",
-        ) from None
-
-
-def _check_private_key(spec: KeySpec, material: Material) -> None:
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    key = _load_private_key(material)
-    if spec.kind is Kind.RSA:
-        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != spec.rsa_bits:
-            raise MaterialError(
-                f"{material.description} is not an RSA-{spec.rsa_bits} private key",
-                f"a {spec.name} key takes an RSA private key of {spec.rsa_bits} bits",
-            )
-    elif not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != spec.curve:
-        raise MaterialError(
-            f"{material.description} is not a {spec.curve} private key",
-            f"a {spec.name} key takes an EC private key on {spec.curve}",
-        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self
 
-if TYPE_CHECKING:
-    from .keyspecs import KeySpec
+from .errors import MaterialError
+from .keyspecs import WRAPPING_ALGORITHMS, KeySpec
+from .privatekeys import check_private_key, public_key_der, public_key_fingerprint
+from .wrapping import wrap
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
 # It identifies the material without revealing it, and never changes between versions.
@@ -100,9 +102,7 @@ class Material:
 
     @property
     def wrapping_algorithms(self) -> tuple[str, ...]:
-        from .wrapping import ALGORITHMS
-
-        return ALGORITHMS
+        return WRAPPING_ALGORITHMS
 
     def zero(self) -> None:
         for i in range(len(self._buf)):
@@ -112,25 +112,47 @@ class Material:
         """Secret material: keyed check value; private keys: SHA-256 of the public key."""
         if spec is None or spec.is_secret:
             return secret_fingerprint(self._buf)
-        from .keyspecs import public_key_fingerprint
-
         return public_key_fingerprint(self.public_key_der())
 
     def wrap(self, public_key_der: bytes, algorithm: str) -> bytes:
-        from .wrapping import wrap
-
         return wrap(self._buf, public_key_der, algorithm)
 
     def mac(self, message: bytes, hash_name: str) -> bytes:
         return hmac.new(self._buf, message, hash_name).digest()
 
     def public_key_der(self) -> bytes:
-        from .keyspecs import public_key_der
-
-        return public_key_der(self)
+        return public_key_der(self._buf, self.description)
 
 
 def secret_fingerprint(secret: bytes | bytearray) -> str:
     """The non-secret keyed check value Terraform sees instead of the material."""
     digest = hmac.new(secret, FINGERPRINT_LABEL, hashlib.sha256).digest()[:16]
     return FINGERPRINT_PREFIX + digest.hex()
+
+
+def check_material(spec: KeySpec, material: Material) -> None:
+    """Refuse material KMS would refuse, before any call to KMS."""
+    if not spec.is_secret:
+        check_private_key(spec, material.buffer, material.description)
+        return
+    size = len(material)
+    if not spec.min_bytes <= size <= spec.max_bytes:
+        wanted = (
+            f"exactly {spec.min_bytes}"
+            if spec.min_bytes == spec.max_bytes
+            else f"{spec.min_bytes} to {spec.max_bytes}"
+        )
+        raise MaterialError(
+            f"{material.description} holds {size} bytes but a {spec.name} key takes {wanted} bytes",
+            "point the source at the right material, or set ?format= if it is encoded",
+        )
+
+
+def checked(spec: KeySpec, material: Material) -> Material:
+    """check_material, zeroing the material when it is refused; returns it for chaining."""
+    try:
+        check_material(spec, material)
+    except BaseException:
+        material.zero()
+        raise
+    return material

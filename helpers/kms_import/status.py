@@ -137,9 +137,14 @@ def _expiry_warnings(rows: list[Row], days: int | None) -> int:
         if r["valid_to"] != "-" and datetime.fromisoformat(str(r["valid_to"])) <= horizon
     ]
     for row in soon:
+        renew = (
+            f"make renew GEN={row['generation']} VALID_TO=<later RFC 3339 time>"
+            if row["generation"] != "-"
+            else "re-import it with a later --valid-to"
+        )
         print(
-            f"warning: {row['key_id']} ({row['region']}) material expires {row['valid_to']} "
-            f"(within {days} days): renew it",
+            f"warning: {row['generation']}: {row['key_id']} ({row['region']}) material "
+            f"expires {row['valid_to']} (within {days} days): renew it: {renew}",
             file=sys.stderr,
         )
     return EXIT_EXPIRING if soon else 0

@@ -382,26 +382,14 @@ def parse_field(name: str, text: str) -> str | bool | int | None:
     raise UsageError(f"field {name!r} cannot be set here", f"settable: {', '.join(SETTABLE)}")
 
 
-# What each key spec can be used for (CreateKey's KeySpec/KeyUsage rules, narrowed to what
-# kms-import can prove: no KEY_AGREEMENT). The module's key_usage validation says the same.
-USAGES_BY_SPEC_KIND = {
-    "SYMMETRIC_DEFAULT": ("ENCRYPT_DECRYPT",),
-    "HMAC_": ("GENERATE_VERIFY_MAC",),
-    "RSA_": ("ENCRYPT_DECRYPT", "SIGN_VERIFY"),
-    "ECC_": ("SIGN_VERIFY",),
-}
-
-
 def check_kind(key_spec: str | None, key_usage: str | None) -> dict[str, str]:
     """key_spec / key_usage fields for a new generation, refused when the module would be."""
-    from .keyspecs import SPECS
+    from .keyspecs import key_spec as spec_named
 
     if key_spec is None and key_usage is None:
         return {}
     spec = key_spec or "SYMMETRIC_DEFAULT"
-    if spec not in SPECS:
-        raise UsageError(f"unknown key spec {spec!r}", f"use one of {', '.join(SPECS)}")
-    usages = next(u for prefix, u in USAGES_BY_SPEC_KIND.items() if spec.startswith(prefix))
+    usages = spec_named(spec).usages  # the key-spec table (keyspecs.py) decides
     if key_usage is None and len(usages) > 1:
         raise UsageError(
             f"a {spec} key needs --key-usage", f"use {' or '.join(usages)} (it can never change)"
@@ -937,6 +925,12 @@ def run(args: argparse.Namespace) -> int:
         return _show(load(path), args.json)
     if action == "next-name":
         print(next_name(load(path).generations))
+        return 0
+    if action == "active":
+        active = load(path).active
+        if not active:
+            raise UsageError(f"{path} sets no active_generation", "set one: tfvars set-active")
+        print(active)
         return 0
     if action == "add-generation":
         kind = active_kind(load(path)) if args.like_active else {}

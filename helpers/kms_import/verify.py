@@ -15,23 +15,24 @@ from typing import Any
 from . import aws
 from .errors import VerificationError
 from .keys import KeyInfo
-from .keyspecs import KeySpec, Kind
+from .keyspecs import PROOF_DECRYPTION_ALGORITHM, PROOF_ENCRYPTION_CONTEXT, KeySpec, Kind
 from .material import KeyMaterial
 
 # The seed's test plaintext: "sensitive data\n".
 SEED_PLAINTEXT = b"sensitive data\n"
-_HMAC_HASHES = {
-    "HMAC_224": "sha224",
-    "HMAC_256": "sha256",
-    "HMAC_384": "sha384",
-    "HMAC_512": "sha512",
-}
+_HASHES = {"224": "sha224", "256": "sha256", "384": "sha384", "512": "sha512"}
 
 
-def round_trip(kms: Any, key_id: str, plaintext: bytes = SEED_PLAINTEXT) -> bytes:
-    """Encrypt then decrypt through KMS; returns the ciphertext blob."""
-    blob = aws.call("Encrypt", kms.encrypt, KeyId=key_id, Plaintext=plaintext)["CiphertextBlob"]
-    back = aws.call("Decrypt", kms.decrypt, KeyId=key_id, CiphertextBlob=blob)["Plaintext"]
+def round_trip(
+    kms: Any, key_id: str, plaintext: bytes = SEED_PLAINTEXT, context: dict[str, str] | None = None
+) -> bytes:
+    """Encrypt then decrypt through KMS (with `context` as encryption context, if any);
+    returns the ciphertext blob."""
+    extra = {"EncryptionContext": context} if context else {}
+    blob = aws.call("Encrypt", kms.encrypt, KeyId=key_id, Plaintext=plaintext, **extra)[
+        "CiphertextBlob"
+    ]
+    back = aws.call("Decrypt", kms.decrypt, KeyId=key_id, CiphertextBlob=blob, **extra)["Plaintext"]
     if back != plaintext:
         raise VerificationError(
             f"key {key_id} decrypted its own ciphertext to different bytes",
@@ -43,7 +44,7 @@ def round_trip(kms: Any, key_id: str, plaintext: bytes = SEED_PLAINTEXT) -> byte
 def prove(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial | None) -> str:
     """Run the proof that fits the key spec; returns a one-line description of what held."""
     if spec.kind is Kind.SYMMETRIC:
-        round_trip(kms, key.arn, secrets.token_bytes(32))
+        round_trip(kms, key.arn, secrets.token_bytes(32), PROOF_ENCRYPTION_CONTEXT)
         return "encrypt/decrypt round trip"
     if material is None:
         raise VerificationError(
@@ -51,16 +52,16 @@ def prove(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial | None) -
         )
     if spec.kind is Kind.HMAC:
         return _prove_hmac(kms, key, spec, material)
-    return _prove_private_key(kms, key, material)
+    return _prove_private_key(kms, key, spec, material)
 
 
 def _prove_hmac(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial) -> str:
     message = secrets.token_bytes(32)
-    algorithm = spec.name.replace("HMAC_", "HMAC_SHA_")
+    algorithm = str(spec.mac_algorithm)
     remote = aws.call(
         "GenerateMac", kms.generate_mac, KeyId=key.arn, Message=message, MacAlgorithm=algorithm
     )["Mac"]
-    local = material.mac(message, _HMAC_HASHES[spec.name])
+    local = material.mac(message, _HASHES[algorithm.rsplit("_", 1)[1]])
     if not hmac.compare_digest(remote, local):
         raise VerificationError(
             f"key {key.key_id} computes a different MAC than the material",
@@ -69,7 +70,7 @@ def _prove_hmac(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial) ->
     return "GenerateMac equals the local HMAC"
 
 
-def _prove_private_key(kms: Any, key: KeyInfo, material: KeyMaterial) -> str:
+def _prove_private_key(kms: Any, key: KeyInfo, spec: KeySpec, material: KeyMaterial) -> str:
     from cryptography.hazmat.primitives import serialization
 
     local_der = material.public_key_der()
@@ -82,7 +83,7 @@ def _prove_private_key(kms: Any, key: KeyInfo, material: KeyMaterial) -> str:
     public_key = serialization.load_der_public_key(local_der)
     if key.key_usage == "ENCRYPT_DECRYPT":
         return _prove_decrypt(kms, key, public_key)
-    return _prove_signature(kms, key, public_key, remote.get("SigningAlgorithms", []))
+    return _prove_signature(kms, key, public_key, str(spec.signing_algorithm))
 
 
 def _prove_decrypt(kms: Any, key: KeyInfo, public_key: Any) -> str:
@@ -97,19 +98,20 @@ def _prove_decrypt(kms: Any, key: KeyInfo, public_key: Any) -> str:
         kms.decrypt,
         KeyId=key.arn,
         CiphertextBlob=blob,
-        EncryptionAlgorithm="RSAES_OAEP_SHA_256",
+        EncryptionAlgorithm=PROOF_DECRYPTION_ALGORITHM,
     )["Plaintext"]
     if back != plaintext:
         raise VerificationError(f"key {key.key_id} cannot decrypt for its public key", "re-import")
     return "GetPublicKey matches; a local RSA-OAEP encryption decrypts in KMS"
 
 
-def _prove_signature(kms: Any, key: KeyInfo, public_key: Any, algorithms: list[str]) -> str:
+def _prove_signature(kms: Any, key: KeyInfo, public_key: Any, algorithm: str) -> str:
+    """One RAW-message signature with the key spec's proof algorithm (keyspecs.py), the one
+    the importer policy allows (kms:SigningAlgorithm, kms:MessageType)."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-    algorithm = next((a for a in algorithms if a.endswith("SHA_256")), algorithms[0])
     message = secrets.token_bytes(32)
     signature = aws.call(
         "Sign",

@@ -11,28 +11,23 @@ from __future__ import annotations
 import secrets
 
 from .errors import WrappingError
-from .keyspecs import KeySpec, Kind
+from .keyspecs import WRAPPING_ALGORITHMS as ALGORITHMS
+from .keyspecs import WRAPPING_KEY_SPECS, KeySpec
 
-ALGORITHMS = (
-    "RSAES_OAEP_SHA_1",
-    "RSAES_OAEP_SHA_256",
-    "RSA_AES_KEY_WRAP_SHA_1",
-    "RSA_AES_KEY_WRAP_SHA_256",
-)
-WRAPPING_KEY_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096")
 _RSA_BYTES = {"RSA_2048": 256, "RSA_3072": 384, "RSA_4096": 512}
 
 
+__all__ = ["ALGORITHMS", "WRAPPING_KEY_SPECS", "check_combination", "choose_algorithm", "wrap"]
+
+
 def default_algorithm(spec: KeySpec) -> str:
-    """The seed's RSAES_OAEP_SHA_256 for secret keys; RSA_AES_KEY_WRAP_SHA_256 for private
-    keys, the one algorithm that carries every private key with every wrapping key spec."""
-    return "RSAES_OAEP_SHA_256" if spec.is_secret else "RSA_AES_KEY_WRAP_SHA_256"
+    return spec.default_wrapping_algorithm
 
 
 def oaep_allowed(spec: KeySpec) -> bool:
     """KMS takes RSA private keys only through RSA_AES_KEY_WRAP_* (GetParametersForImport,
     WrappingAlgorithm); symmetric, HMAC and ECC material may be OAEP-wrapped if it fits."""
-    return spec.kind is not Kind.RSA
+    return "RSAES_OAEP_SHA_256" in spec.wrapping_algorithms
 
 
 def choose_algorithm(

@@ -66,7 +66,21 @@ def test_calls_are_recorded_with_action_region_and_key(kms):
         # The caller's own key (mock_aws swaps in its fake credentials in-process).
         "access_key_id": kms._request_signer._credentials.access_key,
         "time": "t",
+        # What the KMS condition keys kms:WrappingAlgorithm / kms:WrappingKeySpec read.
+        "wrapping_algorithm": "RSAES_OAEP_SHA_256",
+        "wrapping_key_spec": "RSA_2048",
     }
     assert "key_id" not in record[0]
     calls.clear()
     assert calls.calls() == []
+
+
+def test_calls_record_the_encryption_context_and_tag_keys_never_values(kms):
+    calls.clear()
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.encrypt(KeyId=key_id, Plaintext=b"secret-ish", EncryptionContext={"kms-import": "proof"})
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "kms-import:fingerprint", "TagValue": "v"}])
+    encrypt, tag = calls.calls()[1:]
+    assert encrypt["encryption_context"] == '{"kms-import": "proof"}'
+    assert tag["tag_keys"] == '["kms-import:fingerprint"]'
+    assert "secret-ish" not in str(encrypt) and "'v'" not in str(tag)

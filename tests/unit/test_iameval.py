@@ -113,3 +113,72 @@ def test_policy_document_sids_as_the_real_data_source() -> None:
 )
 def test_grant_principals_are_arns_or_service_principals(principal: str, valid: bool) -> None:
     assert (_arn_or_service_principal(principal) is None) is valid
+
+
+PROOF_ONLY = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt"],
+            "Resource": KEY,
+            "Condition": {
+                "StringEquals": {"kms:EncryptionContext:kms-import": "proof"},
+                "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["kms-import"]},
+            },
+        }
+    ]
+}
+
+
+def _decrypt(context: dict[str, str] | None) -> dict[str, str]:
+    call = {"service": "kms", "action": "Decrypt", "region": "us-east-1", "key_id": KEY}
+    return call if context is None else {**call, "encryption_context": json.dumps(context)}
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"kms-import": "proof"}, True),
+        (None, False),  # an application's ciphertext without context
+        ({"kms-import": "proof", "app": "x"}, False),  # an extra key: ForAllValues fails
+        ({"kms-import": "other"}, False),
+        ({"app": "x"}, False),
+    ],
+)
+def test_encryption_context_conditions_from_the_call_record(
+    context: dict[str, str] | None, expected: bool
+) -> None:
+    [request] = requests_for_call(_decrypt(context), lambda *_: "")
+    assert allowed(PROOF_ONLY, request) is expected
+
+
+def test_for_all_values_holds_for_no_values_and_needs_every_one() -> None:
+    tags = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "kms:TagResource",
+                "Resource": "*",
+                "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}},
+            }
+        ]
+    }
+    assert allowed(tags, Request("kms:TagResource", KEY, {"aws:TagKeys": ("a",)}))
+    assert allowed(tags, Request("kms:TagResource", KEY))  # as AWS: vacuously true
+    assert not allowed(tags, Request("kms:TagResource", KEY, {"aws:TagKeys": ("a", "c")}))
+
+
+def test_kms_request_parameters_become_condition_keys() -> None:
+    call = {
+        "service": "kms",
+        "action": "GetParametersForImport",
+        "region": "us-east-1",
+        "key_id": KEY,
+        "wrapping_algorithm": "RSAES_OAEP_SHA_256",
+        "wrapping_key_spec": "RSA_3072",
+    }
+    [request] = requests_for_call(call, lambda *_: "")
+    assert request.context == {
+        "kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+        "kms:WrappingKeySpec": "RSA_3072",
+    }

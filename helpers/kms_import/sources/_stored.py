@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Self
 from .. import aws
 from ..errors import AwsError, SourceError
 from ..formats import FORMATS, decode
-from ..keyspecs import KeySpec, checked
-from ..material import Material
+from ..keyspecs import KeySpec
+from ..material import Material, checked
 from . import SourceRef
 
 TEXT_FORMATS = ("base64", "hex", "pem")

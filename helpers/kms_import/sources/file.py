@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from ..errors import SourceError
 from ..formats import FORMATS, decode
-from ..keyspecs import KeySpec, checked
-from ..material import Material
+from ..keyspecs import KeySpec
+from ..material import Material, checked
 from ..securefile import read_private_file
 from . import SourceRef
 

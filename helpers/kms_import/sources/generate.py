@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from ..errors import SourceError
-from ..keyspecs import KeySpec, checked
-from ..material import Material
+from ..keyspecs import KeySpec
+from ..material import Material, checked
 from ..securefile import PrivateDir, zero
 from . import SourceRef, parse_ref
 

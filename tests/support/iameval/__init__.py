@@ -3,8 +3,9 @@
 Implements the parts of AWS's policy evaluation logic that the importer policy uses:
 Action and Resource matching with `*` and `?` wildcards (actions case-insensitively,
 resources case-sensitively), NotAction/NotResource, the StringEquals, StringLike and Bool
-condition operators (a key missing from the request fails its condition), and "an explicit
-Deny wins; otherwise one Allow is needed; otherwise denied".
+condition operators (a key missing from the request fails its condition) and their
+ForAllValues: forms for multi-valued keys (true when every request value matches, so also for
+none), and "an explicit Deny wins; otherwise one Allow is needed; otherwise denied".
 
 `requests_for_call` turns one call recorded by the local AWS into the authorization requests
 AWS makes for it, including the ones a service makes on the caller's behalf: Secrets Manager
@@ -15,6 +16,7 @@ permissions").
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +30,9 @@ ACCOUNT = "123456789012"  # moto's account, and so the local AWS's
 class Request:
     action: str
     resource: str
-    context: dict[str, str] = field(default_factory=dict)
+    # Condition keys: a string, or a tuple of strings for multi-valued keys
+    # (kms:EncryptionContextKeys, aws:TagKeys).
+    context: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     why: str = ""  # the recorded call this request stands for
 
     def __str__(self) -> str:
@@ -54,8 +58,14 @@ def _matches_any(patterns: Iterable[str], value: str, ignore_case: bool) -> bool
 
 def _condition_holds(operator: str, key: str, values: list[str], request: Request) -> bool:
     actual = request.context.get(key)
-    if actual is None:
-        return False
+    if operator.startswith("ForAllValues:"):
+        members = actual if isinstance(actual, tuple) else () if actual is None else (actual,)
+        single = operator.removeprefix("ForAllValues:")
+        return all(
+            _condition_holds(single, key, values, Request("", "", {key: m})) for m in members
+        )
+    if actual is None or isinstance(actual, tuple):
+        return False  # a multi-valued key needs a ForAllValues:/ForAnyValue: operator
     if operator == "StringEquals":
         return actual in values
     if operator == "StringLike":
@@ -112,6 +122,34 @@ def parameter_arn(name: str, region: str, account: str = ACCOUNT) -> str:
     return f"arn:aws:ssm:{region}:{account}:parameter/{bare.lstrip('/')}"
 
 
+# Recorded request fields -> the KMS condition keys AWS sets from them.
+_KMS_CONDITION_KEYS = {
+    "wrapping_algorithm": "kms:WrappingAlgorithm",
+    "wrapping_key_spec": "kms:WrappingKeySpec",
+    "expiration_model": "kms:ExpirationModel",
+    "encryption_algorithm": "kms:EncryptionAlgorithm",
+    "mac_algorithm": "kms:MacAlgorithm",
+    "signing_algorithm": "kms:SigningAlgorithm",
+    "message_type": "kms:MessageType",
+}
+
+
+def kms_context(call: dict[str, str]) -> dict[str, str | tuple[str, ...]]:
+    """The condition keys of a recorded KMS call (AWS KMS developer guide, "Condition keys
+    for AWS KMS"): request parameters, kms:EncryptionContext:KEY and kms:EncryptionContextKeys
+    for cryptographic calls with a context, aws:TagKeys for TagResource."""
+    context: dict[str, str | tuple[str, ...]] = {
+        key: call[name] for name, key in _KMS_CONDITION_KEYS.items() if name in call
+    }
+    if "encryption_context" in call:
+        pairs = json.loads(call["encryption_context"])
+        context |= {f"kms:EncryptionContext:{k}": v for k, v in pairs.items()}
+        context["kms:EncryptionContextKeys"] = tuple(sorted(pairs))
+    if "tag_keys" in call:
+        context["aws:TagKeys"] = tuple(json.loads(call["tag_keys"]))
+    return context
+
+
 def _via(service: str, region: str, context_key: str, arn: str) -> dict[str, str]:
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com", context_key: arn}
 
@@ -122,7 +160,7 @@ def requests_for_call(call: dict[str, str], secret_arn: Callable[[str, str], str
     service, action, region = call["service"], call["action"], call["region"]
     why = f"{service}:{action}"
     if service == "kms":
-        return [Request(f"kms:{action}", key_arn(call["key_id"], region), why=why)]
+        return [Request(f"kms:{action}", key_arn(call["key_id"], region), kms_context(call), why)]
     service_key = f"arn:aws:kms:{region}:{ACCOUNT}:key/service-default"
     if service == "secretsmanager":
         arn = secret_arn(call.get("secret_id") or call["name"], region)

@@ -24,6 +24,18 @@ _answered = 0
 
 # The request fields that name what a call acts on (never a value: no SecretBinary here).
 _RESOURCE_FIELDS = {"SecretId": "secret_id", "Name": "name"}
+# The KMS request fields its condition keys read (kms:WrappingAlgorithm, kms:ExpirationModel,
+# ...), so a policy test can evaluate conditions. None is secret; an encryption context is
+# recorded as JSON (contexts are logged in CloudTrail in the clear too).
+_CONDITION_FIELDS = {
+    "WrappingAlgorithm": "wrapping_algorithm",
+    "WrappingKeySpec": "wrapping_key_spec",
+    "ExpirationModel": "expiration_model",
+    "EncryptionAlgorithm": "encryption_algorithm",
+    "MacAlgorithm": "mac_algorithm",
+    "SigningAlgorithm": "signing_algorithm",
+    "MessageType": "message_type",
+}
 
 
 def record(
@@ -86,11 +98,17 @@ def _key_id_of(body: Any) -> str | None:
 
 def _resources_of(body: Any) -> dict[str, str]:
     params = _params_of(body)
-    return {
+    found = {
         field: value
-        for name, field in _RESOURCE_FIELDS.items()
+        for name, field in (_RESOURCE_FIELDS | _CONDITION_FIELDS).items()
         if isinstance(value := params.get(name), str)
     }
+    if isinstance(context := params.get("EncryptionContext"), dict):
+        found["encryption_context"] = json.dumps(context, sort_keys=True)
+    if isinstance(tags := params.get("Tags"), list):  # TagResource: the tag keys only
+        keys = [t.get("TagKey") for t in tags if isinstance(t, dict)]
+        found["tag_keys"] = json.dumps(sorted(k for k in keys if isinstance(k, str)))
+    return found
 
 
 # SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kms/aws4_request, ...".
