@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import KmsImportError
+
+if TYPE_CHECKING:
+    from .aws import Credentials
 
 log = logging.getLogger("kms-import")
 
@@ -78,7 +82,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     if args.source:
         print(fingerprint_of(args.source, args.key_spec))
         return 0
-    json.dump(from_query(sys.stdin.read()), sys.stdout)
+    json.dump(from_query(sys.stdin.read(), credentials_of(args)), sys.stdout)
     sys.stdout.write("\n")
     return 0
 
@@ -253,6 +257,41 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def _credentials_parent() -> _Parser:
+    """The flags of every command that calls AWS: the provider block's profile and
+    assume_role, so the helper acts as the same principal as Terraform's provider. Only
+    references: a profile name and a role ARN, never a secret."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("credentials (as the provider's profile and assume_role)")
+    group.add_argument("--profile", metavar="NAME", help="AWS profile (default: boto3's chain)")
+    group.add_argument(
+        "--assume-role-arn",
+        metavar="ARN",
+        help="assume this role (sts:AssumeRole with the profile's or ambient credentials)",
+    )
+    group.add_argument(
+        "--assume-role-session-name", metavar="NAME", help="role session name (default: kms-import)"
+    )
+    group.add_argument("--assume-role-external-id", metavar="ID", help="the role's external id")
+    group.add_argument(
+        "--assume-role-duration", metavar="DURATION", help='session duration, e.g. "1h" (15m-12h)'
+    )
+    return parent
+
+
+def credentials_of(args: argparse.Namespace) -> Credentials:
+    """The credentials a run's flags name (all None for commands without the flags)."""
+    from .aws import Credentials
+
+    return Credentials(
+        profile=getattr(args, "profile", None),
+        role_arn=getattr(args, "assume_role_arn", None),
+        session_name=getattr(args, "assume_role_session_name", None),
+        external_id=getattr(args, "assume_role_external_id", None),
+        duration=getattr(args, "assume_role_duration", None),
+    )
+
+
 def _add_key(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key-id", required=True, help="key id, key ARN, alias name or alias ARN")
     parser.add_argument("--region", help="AWS Region (default: from the ARN, else boto3's)")
@@ -268,12 +307,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print results only")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, run: Callable[[argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
-        cmd = sub.add_parser(name, help=text, description=text)
+    credentials = [_credentials_parent()]
+
+    def command(  # type: ignore[no-untyped-def]
+        name: str, run: Callable[[argparse.Namespace], int], text: str, *, aws: bool = False
+    ):
+        parents = credentials if aws else []
+        cmd = sub.add_parser(name, help=text, description=text, parents=parents)
         cmd.set_defaults(run=run)
         return cmd
 
-    imp = command("import", cmd_import, "import material into an EXTERNAL key and prove it")
+    imp = command(
+        "import", cmd_import, "import material into an EXTERNAL key and prove it", aws=True
+    )
     _add_key(imp)
     imp.add_argument("--source", required=True, help="material source URI (never the material)")
     imp.add_argument(
@@ -299,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_rotate_material,
         "import new material into a symmetric key and rotate to it on demand (same key id), "
         "for each --source in order; idempotent",
+        aws=True,
     )
     _add_key(rot)
     rot.add_argument(
@@ -321,19 +368,24 @@ def build_parser() -> argparse.ArgumentParser:
         "fingerprint",
         cmd_fingerprint,
         "print the material's non-secret fingerprint (no --source: JSON on stdin/out)",
+        aws=True,
     )
     fp.add_argument("--source", help="material source URI")
     fp.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
 
-    test = command("test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip")
+    test = command(
+        "test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip", aws=True
+    )
     _add_key(test)
     test.add_argument("--out", type=Path, help="also write the ciphertext to this file")
 
-    ver = command("verify", cmd_verify, "prove the key holds the material of --source")
+    ver = command("verify", cmd_verify, "prove the key holds the material of --source", aws=True)
     _add_key(ver)
     ver.add_argument("--source", required=True, help="material source URI")
 
-    status = command("status", cmd_status, "state, expiry, aliases and fingerprint of keys")
+    status = command(
+        "status", cmd_status, "state, expiry, aliases and fingerprint of keys", aws=True
+    )
     status.add_argument("--key-id", action="append", help="repeatable")
     status.add_argument(
         "--key-arns-json",
@@ -360,7 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--stop", action="store_true", help="stop them now")
 
     params = command(
-        "params", cmd_params, "air-gapped step 1: fetch import parameters into a work folder"
+        "params",
+        cmd_params,
+        "air-gapped step 1: fetch import parameters into a work folder",
+        aws=True,
     )
     _add_key(params)
     params.add_argument(
@@ -391,7 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     iw = command(
-        "import-wrapped", cmd_import_wrapped, "air-gapped step 3: import a work folder's material"
+        "import-wrapped",
+        cmd_import_wrapped,
+        "air-gapped step 3: import a work folder's material",
+        aws=True,
     )
     iw.add_argument("--in", dest="in_dir", type=Path, required=True, help="the work folder")
     iw.add_argument("--key-id", help="default: the KeyId in the folder's import.txt")
@@ -399,7 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     iw.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
 
     scan = command(
-        "leak-scan", cmd_leak_scan, "search files and folders for the material (raw, base64, hex)"
+        "leak-scan",
+        cmd_leak_scan,
+        "search files and folders for the material (raw, base64, hex)",
+        aws=True,
     )
     scan.add_argument("--source", required=True, help="material source URI")
     scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
@@ -410,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_adopt,
         "move a key made with key_material_base64 under modules/rotating-key, and list "
         "the plaintext copies the old setup left",
+        aws=True,
     )
     adopt.add_argument(
         "--state",
@@ -518,11 +580,18 @@ def interrupted() -> int:
     return 130
 
 
+def _use_credentials(args: argparse.Namespace) -> None:
+    from . import aws
+
+    aws.use_credentials(credentials_of(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.debug, args.quiet)
     try:
+        _use_credentials(args)
         return int(args.run(args))
     except KmsImportError as exc:
         if args.debug:
