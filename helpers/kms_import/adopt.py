@@ -234,13 +234,13 @@ def import_block(to: str, key_id: str) -> str:
     return f"import {{\n  to = {to}\n  id = {json.dumps(key_id)}\n}}\n"
 
 
+def generation_key_address(module_address: str, generation: str) -> str:
+    """Where modules/rotating-key keeps a generation's key (external-keys' per-key module)."""
+    return f'{module_address}.module.generations.module.key["{generation}"].{RESOURCE_TYPE}.this'
+
+
 def write_import_file(root: Path, generation: str, module_address: str, old: OldKey) -> Path:
-    blocks = [
-        import_block(
-            f'{module_address}.module.generation["{generation}"].{RESOURCE_TYPE}.this',
-            old.key_id,
-        )
-    ]
+    blocks = [import_block(generation_key_address(module_address, generation), old.key_id)]
     if old.alias_addresses:
         blocks.append(
             import_block(f"{module_address}.aws_kms_alias.active", old.alias_addresses[0][1])
@@ -430,7 +430,7 @@ def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
             )
         prove_by_reimport(kms, key, material, request.source)
         log.info("%s: proven: KMS accepted %s as its existing material", key.key_id, request.source)
-        _tag(kms, key, fingerprint)
+        tag_fingerprint(kms, key, fingerprint)
         import_file = (
             write_import_file(request.root, request.generation, request.module_address, old)
             if request.root
@@ -451,7 +451,7 @@ def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
     return plan, copies
 
 
-def _tag(kms: Any, key: KeyInfo, fingerprint: str) -> None:
+def tag_fingerprint(kms: Any, key: KeyInfo, fingerprint: str) -> None:
     aws.call(
         "TagResource",
         kms.tag_resource,

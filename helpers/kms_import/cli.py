@@ -227,25 +227,63 @@ def cmd_import_wrapped(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    """Move a key made with key_material_base64 under the module; list plaintext copies."""
+    """--state: move a key made with key_material_base64 under the module and list plaintext
+    copies. --key-id: adopt a key made outside Terraform (the seed's CLI commands)."""
+    if args.key_id:
+        return _adopt_key(args)
     from .adopt import AdoptRequest, report, run
+    from .errors import UsageError
 
+    for flag, value in (("--alias", args.alias), ("--valid-to", args.valid_to)):
+        if value:
+            raise UsageError(f"{flag} goes with --key-id, not --state", f"drop {flag}")
     plan, copies = run(
         AdoptRequest(
             state=args.state,
             source=args.source,
             address=args.address,
-            generation=args.generation,
+            generation=args.generation or "g1",
             root=args.root,
             tfvars=args.tfvars,
             module_address=args.module_address,
             activate=args.activate,
             scan=tuple(args.scan or ()),
             leftovers_only=args.leftovers_only,
-            key_spec=args.key_spec,
+            key_spec=args.key_spec or "SYMMETRIC_DEFAULT",
         )
     )
     print(report(plan, copies))
+    return 0
+
+
+def _adopt_key(args: argparse.Namespace) -> int:
+    from .adopt_key import KeyAdoptRequest, report, run
+    from .errors import UsageError
+    from .validto import parse
+
+    for flag, value in (
+        ("--address", args.address),
+        ("--scan", args.scan),
+        ("--leftovers-only", args.leftovers_only),
+        ("--key-spec", args.key_spec),
+    ):
+        if value:
+            raise UsageError(f"{flag} goes with --state, not --key-id", f"drop {flag}")
+    done = run(
+        KeyAdoptRequest(
+            key_id=args.key_id,
+            source=args.source,
+            aliases=tuple(args.alias or ()),
+            root=args.root,
+            tfvars=args.tfvars,
+            generation=args.generation,
+            activate=args.activate,
+            module_address=args.module_address,
+            region=args.region,
+            valid_to=parse(args.valid_to) if args.valid_to else None,
+        )
+    )
+    print(report(done))
     return 0
 
 
@@ -469,18 +507,36 @@ def build_parser() -> argparse.ArgumentParser:
     adopt = command(
         "adopt",
         cmd_adopt,
-        "move a key made with key_material_base64 under modules/rotating-key, and list "
-        "the plaintext copies the old setup left",
+        "bring an existing key under modules/rotating-key (same key, same material): one made "
+        "outside Terraform (--key-id), or one made with key_material_base64 (--state, which "
+        "also lists the plaintext copies the old setup left)",
         aws=True,
     )
-    adopt.add_argument(
-        "--state",
-        required=True,
-        help="the old root's state: a terraform.tfstate or s3://BUCKET/KEY",
+    what = adopt.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--key-id", help="a key made outside Terraform (key id, key ARN or alias name)"
+    )
+    what.add_argument(
+        "--state", help="the old root's state: a terraform.tfstate or s3://BUCKET/KEY"
     )
     adopt.add_argument("--source", required=True, help="material source URI of the same material")
+    adopt.add_argument(
+        "--alias",
+        action="append",
+        metavar="NAME",
+        help="with --key-id: an alias of the key to adopt too (the root's alias_name, with "
+        "--activate); repeatable",
+    )
+    adopt.add_argument(
+        "--valid-to",
+        help="with --key-id, for a key whose material expired: the expiry to re-import with",
+    )
+    adopt.add_argument("--region", help="with --key-id: AWS Region (default: from the ARN)")
     adopt.add_argument("--address", help="the old aws_kms_external_key (needed if several)")
-    adopt.add_argument("--generation", default="g1", help="generation name (default: g1)")
+    adopt.add_argument(
+        "--generation",
+        help="generation name (default: g1 for --state; the next free gN for --key-id)",
+    )
     adopt.add_argument(
         "--root", type=Path, help="the new root: adopt_GEN.tf (import blocks) goes here"
     )
@@ -500,7 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument(
         "--leftovers-only", action="store_true", help="only list the plaintext copies left"
     )
-    adopt.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
+    adopt.add_argument(
+        "--key-spec", choices=sorted(SPECS), help="with --state (default: SYMMETRIC_DEFAULT)"
+    )
 
     _add_tfvars(
         command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")
@@ -566,6 +624,8 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
 def _configure_logging(debug: bool, quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("kms-import: %(message)s"))
+    for old in log.handlers[:]:  # a second run in one process: one handler, today's stderr
+        log.removeHandler(old)
     log.addHandler(handler)
     log.setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
     log.propagate = False  # botocore's own loggers stay silent: they would log request bodies

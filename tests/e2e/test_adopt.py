@@ -173,6 +173,6 @@ def test_adopt_moves_the_key_under_the_module_and_names_every_plaintext_copy(
     assert aliases["alias/MyImportedKey"] == key_id
     assert "already holds this material" in applied.stdout  # the import step did not re-import
     assert new.plan_exitcode() == 0
-    address = 'module.key.module.generation["g1"].aws_kms_external_key.this'
+    address = 'module.key.module.generations.module.key["g1"].aws_kms_external_key.this'
     assert not new.runner.resources()[address].get("key_material_base64")
     new.assert_no_leak(material)
