@@ -430,7 +430,7 @@ def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
             )
         prove_by_reimport(kms, key, material, request.source)
         log.info("%s: proven: KMS accepted %s as its existing material", key.key_id, request.source)
-        tag_fingerprint(kms, key, fingerprint)
+        keys.tag_fingerprint(kms, key, fingerprint)
         import_file = (
             write_import_file(request.root, request.generation, request.module_address, old)
             if request.root
@@ -449,15 +449,6 @@ def run(request: AdoptRequest) -> tuple[Plan | None, list[Copy]]:
         copies = find_copies(material, state, list(request.scan))
     plan = Plan(old, fingerprint, import_file, request.tfvars, state_rm_command(old))
     return plan, copies
-
-
-def tag_fingerprint(kms: Any, key: KeyInfo, fingerprint: str) -> None:
-    aws.call(
-        "TagResource",
-        kms.tag_resource,
-        KeyId=key.arn,
-        Tags=[{"TagKey": FINGERPRINT_TAG, "TagValue": fingerprint}],
-    )
 
 
 def report(plan: Plan | None, copies: list[Copy]) -> str:

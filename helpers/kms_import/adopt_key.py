@@ -30,7 +30,6 @@ from .adopt import (
     generation_key_address,
     import_block,
     prove_by_reimport,
-    tag_fingerprint,
 )
 from .errors import FingerprintMismatch, KeyStateError, UsageError
 from .keys import KeyInfo
@@ -265,7 +264,7 @@ def run(request: KeyAdoptRequest) -> KeyAdoption:
         key = keys.wait_for_material(kms, key.arn)
         if valid_to is None:
             log.info("%s: material back without expiry (--valid-to sets one)", key.key_id)
-    tag_fingerprint(kms, key, fingerprint)
+    keys.tag_fingerprint(kms, key, fingerprint)
     key = replace(key, valid_to=valid_to, recorded_fingerprint=fingerprint)
     import_file = write_import_file(request, name, key) if request.root else None
     if request.tfvars is not None:

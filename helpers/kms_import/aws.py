@@ -59,7 +59,8 @@ def client(service: str, region: str | None = None) -> Any:
 
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
     try:
-        return session().create_client(service, region_name=region, config=config)
+        with _building:  # botocore sessions and client creation are not thread-safe
+            return session().create_client(service, region_name=region, config=config)
     except KmsImportError:
         raise
     except Exception as exc:  # botocore raises NoRegionError and friends at construction
@@ -67,6 +68,7 @@ def client(service: str, region: str | None = None) -> Any:
 
 
 _loader: Any = None
+_building = threading.RLock()  # re-entered: a first client assumes the role
 
 
 def _session(profile: str | None = None) -> Any:
@@ -322,7 +324,8 @@ def _assume(creds: Credentials, session_: Any) -> Any:
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
 
     def sts_client(service: str, **kwargs: Any) -> Any:
-        return session_.create_client(service, config=config, **kwargs)
+        with _building:  # also on renewal, from whichever thread needs it
+            return session_.create_client(service, config=config, **kwargs)
 
     fetcher = AssumeRoleCredentialFetcher(
         sts_client, source, creds.role_arn, extra_args=extra, expiry_window_seconds=REFRESH_S

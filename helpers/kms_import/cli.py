@@ -87,6 +87,40 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan_keys(args: argparse.Namespace) -> int:
+    """external-keys' plan step: every unrecorded material's fingerprint, JSON in and out."""
+    from .fingerprint import plan_keys
+
+    json.dump(plan_keys(sys.stdin.read(), credentials_of(args)), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_import_keys(args: argparse.Namespace) -> int:
+    """external-keys' import step: every key in one process; one line per key on stderr."""
+    from .batch import print_result, run_batch, summary
+    from .batchentry import parse_entries
+
+    entries, problems = parse_entries(args.key)
+    for problem in problems:
+        print(f"kms-import: error: {problem}", file=sys.stderr)
+    if problems:
+        return problems[0].exit_code
+    if not args.debug:  # one line per key: the single-key steps' own progress only with --debug
+        log.setLevel(logging.WARNING)
+    results = run_batch(entries, args.parallelism, report=print_result)
+    print(f"kms-import: {summary(results)}", file=sys.stderr)
+    return 1 if any(r.status.name == "FAILED" for r in results) else 0
+
+
+def _parallelism(text: str) -> int:
+    from .batch import MAX_PARALLELISM
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PARALLELISM:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 1 to {MAX_PARALLELISM}")
+    return int(text)
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from . import aws
     from .verify import SEED_PLAINTEXT, round_trip
@@ -411,6 +445,39 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--source", help="material source URI")
     fp.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
 
+    command(
+        "plan-keys",
+        cmd_plan_keys,
+        "external-keys' plan step: stdin {NAME or NAME#N: JSON {source, key_spec}}, stdout "
+        "{same keys: fingerprint} (hashicorp/external's protocol); the query may also carry "
+        "profile and assume_role (jsonencode of the provider's block)",
+        aws=True,
+    )
+    batch = command(
+        "import-keys",
+        cmd_import_keys,
+        "external-keys' import step: import, replicate and rotate every --key's material in "
+        "one process (keys already up to date are skipped); exit 1 if any key failed",
+        aws=True,
+    )
+    batch.add_argument(
+        "--key",
+        action="append",
+        default=[],  # none: an instance with an empty keys map, nothing to do
+        metavar="JSON",
+        help='one key: {"name", "key_arn", "material_source", "material_fingerprint", '
+        '"wrapping_algorithm", "wrapping_key_spec", "valid_to", "enabled", "key_spec", '
+        '"key_usage", "replicas": {REGION: ARN}, "rotations": [{"material_source", '
+        '"material_fingerprint"}]} (repeat per key)',
+    )
+    batch.add_argument(
+        "--parallelism",
+        type=_parallelism,
+        default=8,
+        metavar="N",
+        help="keys handled at once (default: 8)",
+    )
+
     test = command(
         "test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip", aws=True
     )
@@ -593,6 +660,7 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
         help="same key spec and usage as the active generation (what make rotate uses)",
     )
     add.add_argument("--activate", action="store_true", help="also make it the active one")
+    _add_no_fingerprint(add)
     add.add_argument("--create", action="store_true", help="create the file if it is missing")
 
     active = actions.add_parser("set-active", help="point active_generation at NAME")
@@ -613,12 +681,22 @@ def _add_tfvars(parser: argparse.ArgumentParser) -> None:
     )
     rot.add_argument("name", metavar="NAME")
     rot.add_argument("--material-source", required=True, help="material source URI")
+    _add_no_fingerprint(rot)
 
     remove = actions.add_parser("remove-generation", help="remove a generation from the file")
     remove.add_argument("name", metavar="NAME")
     remove.add_argument("--force", action="store_true", help="even the active one")
 
     actions.add_parser("next-name", help="print a fresh generation name: g<N+1>")
+
+
+def _add_no_fingerprint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-fingerprint",
+        action="store_true",
+        help="do not read the material now for its material_fingerprint (every plan then "
+        "reads the source instead)",
+    )
 
 
 def _configure_logging(debug: bool, quiet: bool) -> None:

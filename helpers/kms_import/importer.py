@@ -39,6 +39,9 @@ class ImportRequest:
     # What the caller (the Terraform module) expects the key to be; None: whatever it is.
     key_spec: str | None = None
     key_usage: str | None = None
+    # A key without the fingerprint tag (Terraform sets it only from a recorded fingerprint)
+    # is tagged with the source's fingerprint after the checks, before any ImportKeyMaterial.
+    tag_if_untagged: bool = False
 
     @property
     def expiration_model(self) -> str:
@@ -54,9 +57,14 @@ class ImportOutcome:
     state: str
 
 
-def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
+def run_import(
+    request: ImportRequest, kms: Any = None, key: KeyInfo | None = None
+) -> ImportOutcome:
+    """`key`: what DescribeKey (with tags) said about request.key_id just now, if the caller
+    asked already (import-keys does, to judge whether the key is up to date)."""
     kms = kms or aws.kms_client(request.key_id, request.region)
-    key = _with_primary_fingerprint(keys.describe(kms, request.key_id, wait_for_new_key=True))
+    key = key or keys.describe(kms, request.key_id, wait_for_new_key=True)
+    key = _with_primary_fingerprint(key)
     _check_key(key)
     _check_kind(key, request)
     spec = key_spec(key.key_spec)
@@ -68,8 +76,9 @@ def run_import(request: ImportRequest, kms: Any = None) -> ImportOutcome:
     source = open_source(request.source)
     with source.read(spec) as material:
         fp = _check_fingerprint(request, key, spec, material)
+        key = _tag_if_untagged(kms, key, fp, request)
         imported = not (
-            _holds(key, request)
+            holds(key, request)
             if first is None
             else materials.holds(first, request.expiration_model, request.valid_to)
         )
@@ -225,7 +234,8 @@ def _check_fingerprint(
         raise FingerprintMismatch(
             f"the material from {request.source} has fingerprint {fp}, but Terraform planned "
             f"with {request.expect_fingerprint}",
-            "the material changed since the plan: run terraform plan and apply again",
+            "point material_source back at the material its material_fingerprint names; if "
+            "the material changed since the plan, run terraform plan and apply again",
         )
     if key.recorded_fingerprint and fp != key.recorded_fingerprint:
         raise FingerprintMismatch(
@@ -237,7 +247,15 @@ def _check_fingerprint(
     return fp
 
 
-def _holds(key: KeyInfo, request: ImportRequest) -> bool:
+def _tag_if_untagged(kms: Any, key: KeyInfo, fp: str, request: ImportRequest) -> KeyInfo:
+    if key.recorded_fingerprint or not request.tag_if_untagged:
+        return key
+    keys.tag_fingerprint(kms, key, fp)
+    log.info("%s: tagged %s %s", key.key_id, keys.FINGERPRINT_TAG, fp)
+    return replace(key, recorded_fingerprint=fp)
+
+
+def holds(key: KeyInfo, request: ImportRequest) -> bool:
     """True when the key has material already and its expiry is the requested one."""
     if not key.has_material or key.expiration_model != request.expiration_model:
         return False

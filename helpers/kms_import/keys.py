@@ -111,6 +111,16 @@ def wait_for_material(kms: Any, key_id: str) -> KeyInfo:
         delay = min(delay * 2, 2.0)
 
 
+def tag_fingerprint(kms: Any, key: KeyInfo, fingerprint: str) -> None:
+    """Record on the key which material it is for (FINGERPRINT_TAG)."""
+    aws.call(
+        "TagResource",
+        kms.tag_resource,
+        KeyId=key.arn,
+        Tags=[{"TagKey": FINGERPRINT_TAG, "TagValue": fingerprint}],
+    )
+
+
 def aliases(kms: Any, key_id: str) -> list[str]:
     pages = kms.get_paginator("list_aliases").paginate(KeyId=key_id)
     try:

@@ -154,6 +154,25 @@ def run_rotations(request: RotationRequest, kms: Any = None) -> RotationOutcome:
     )
 
 
+def all_done(
+    materials: list[MaterialEntry], fingerprints: list[str], request: RotationRequest
+) -> bool:
+    """Every entry is rotated in (in order, with these fingerprints) and imported with the
+    requested expiry, the last one is current, and the key holds no other material; reads
+    nothing but `materials` (ListKeyRotations), so an up-to-date key costs no source read."""
+    first = first_material(materials)
+    rotated = {m.recorded: m for m in materials if m.recorded is not None}
+    wanted = [(n, fp) for n, fp in enumerate(fingerprints, start=1)]
+    if first is None or len(materials) != 1 + len(wanted) or set(rotated) != set(wanted):
+        return False
+    if not all(
+        holds(m, request.expiration_model, request.valid_to) and m.state != PENDING_ROTATION
+        for m in (first, *rotated.values())
+    ):
+        return False
+    return not wanted or rotated[wanted[-1]].state == "CURRENT"
+
+
 def _apply_step(kms: Any, key: KeyInfo, step: _Step, request: RotationRequest) -> str:
     """Bring one entry's material into place: "rotated", "reimported" or "held"."""
     held = step.entry is not None and holds(step.entry, request.expiration_model, request.valid_to)

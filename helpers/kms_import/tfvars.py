@@ -663,21 +663,29 @@ def add_generation(
     *,
     create: bool = False,
     activate: bool = False,
+    fingerprint: Callable[[], str] | None = None,
 ) -> Doc:
+    """`fingerprint`: reads the material for its material_fingerprint, written next to the
+    source; called once every other check has passed, so a refused edit reads nothing."""
     check_name(name)
     fields: dict[str, str | bool | int] = {
         "material_source": check_material_source(material_source)
     }
-    fields.update(options)
+    doc = None
     if create and not path.exists():
         _refuse_other_definitions(path)
+    else:
+        doc = load(path)
+        if name in doc.generations:
+            raise GenerationError(
+                f"{doc.path} already has a generation {name!r}",
+                "pick a new name (`kms-import tfvars next-name` prints one)",
+            )
+    if fingerprint is not None:
+        fields["material_fingerprint"] = fingerprint()
+    fields.update(options)
+    if doc is None:
         return _create(path, name, fields)
-    doc = load(path)
-    if name in doc.generations:
-        raise GenerationError(
-            f"{doc.path} already has a generation {name!r}",
-            "pick a new name (`kms-import tfvars next-name` prints one)",
-        )
     nl, text = doc.newline, doc.text
     edits: list[Edit] = []
     activate_edit = _active_edit(doc, name) if activate else None
@@ -836,10 +844,13 @@ def _new_field(doc: Doc, gen: Generation, field_name: str, value: str | bool | i
     )
 
 
-def add_rotation(path: Path, name: str, material_source: str) -> Doc:
+def add_rotation(
+    path: Path, name: str, material_source: str, fingerprint: Callable[[], str] | None = None
+) -> Doc:
     """Append `{ material_source = URI }` to the generation's material_rotations (created
-    when missing). Existing entries are kept as they are; the list is rewritten only when it
-    holds no comments, which a rewrite would lose."""
+    when missing), with `material_fingerprint = fingerprint()` when given (read once the
+    other checks passed). Existing entries are kept as they are; the list is rewritten only
+    when it holds no comments, which a rewrite would lose."""
     check_material_source(material_source)
     doc = load(path)
     gen = _generation(doc, name)
@@ -855,7 +866,10 @@ def add_rotation(path: Path, name: str, material_source: str) -> Doc:
             f"generation {name!r} already uses {material_source}",
             "each rotation needs new material: pass a new source",
         )
-    entries = [*entries, {"material_source": material_source}]
+    entry = {"material_source": material_source}
+    if fingerprint is not None:
+        entry["material_fingerprint"] = _new_fingerprint(name, fingerprint(), plain, entries)
+    entries = [*entries, entry]
     edit = _rotations_edit(doc, gen, entries)
     literal = _rotations_literal(entries, None, "\n")
 
@@ -864,6 +878,19 @@ def add_rotation(path: Path, name: str, material_source: str) -> Doc:
         data[GENERATIONS][name][ROTATIONS] = value
 
     return _commit(doc, [edit], change)
+
+
+def _new_fingerprint(
+    name: str, fingerprint: str, plain: dict[str, Any], entries: list[dict[str, Any]]
+) -> str:
+    """Refuse material the generation already holds under another source reference."""
+    used = [plain.get("material_fingerprint"), *(e.get("material_fingerprint") for e in entries)]
+    if fingerprint in used:
+        raise GenerationError(
+            f"generation {name!r} already holds material {fingerprint}",
+            "each rotation needs new material: pass a source of other material",
+        )
+    return fingerprint
 
 
 def _rotations_literal(entries: list[dict[str, Any]], indent: str | None, newline: str) -> str:
@@ -961,6 +988,7 @@ def run(args: argparse.Namespace) -> int:
                 if v is not None
             },
         }
+        spec = str(options.get("key_spec") or "SYMMETRIC_DEFAULT")
         add_generation(
             path,
             args.name,
@@ -968,6 +996,7 @@ def run(args: argparse.Namespace) -> int:
             {k: v for k, v in options.items() if v is not None},
             create=args.create,
             activate=args.activate,
+            fingerprint=_fingerprint(args, spec),
         )
         then = " and made it active" if args.activate else ""
         print(f"{path}: added generation {args.name}{then}")
@@ -980,7 +1009,7 @@ def run(args: argparse.Namespace) -> int:
         value = "removed" if written is None else f"set to {hcl_literal(written)}"
         print(f"{path}: {args.name}.{args.field} {value if changed else 'unchanged'}")
     elif action == "add-rotation":
-        add_rotation(path, args.name, args.material_source)
+        add_rotation(path, args.name, args.material_source, _fingerprint(args, "SYMMETRIC_DEFAULT"))
         print(f"{path}: {args.name}: material {args.material_source} added to {ROTATIONS}")
     elif action == "remove-generation":
         remove_generation(path, args.name, force=args.force)
@@ -988,6 +1017,20 @@ def run(args: argparse.Namespace) -> int:
         if args.force:
             log.warning("active_generation still names %s: set another one active", args.name)
     return 0
+
+
+def _fingerprint(args: argparse.Namespace, spec: str) -> Callable[[], str] | None:
+    """The new material's fingerprint, computed once now (a generate: source draws and
+    escrows its material here), so no plan has to read the source; None: --no-fingerprint."""
+    if args.no_fingerprint:
+        return None
+
+    def compute() -> str:
+        from .fingerprint import fingerprint_of
+
+        return fingerprint_of(args.material_source, spec)
+
+    return compute
 
 
 def _show(doc: Doc, as_json: bool) -> int:

@@ -14,6 +14,8 @@ import pytest
 
 from kms_import import tfvars
 from kms_import.errors import UsageError
+from kms_import.leakscan import spellings
+from kms_import.material import secret_fingerprint
 from kms_import.tfvars import GenerationError, TfvarsError
 
 KMS_IMPORT = Path(sys.executable).with_name("kms-import")
@@ -449,16 +451,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_round_trip(root: Path) -> None:
+def test_cli_round_trip(root: Path, tmp_path: Path) -> None:
     f = ["--file", str(root)]
     name = run(*f, "next-name")
     assert (name.returncode, name.stdout) == (0, "g3\n")
+    escrow = tmp_path / "escrow"
     added = run(
         *f,
         "add-generation",
         "g3",
         "--material-source",
-        "generate:g3?escrow=file:///secure/escrow",
+        f"generate:g3?escrow=file://{escrow}",
         "--valid-to",
         "2031-12-31T23:00:00Z",
         "--deletion-window-in-days",
@@ -467,6 +470,9 @@ def test_cli_round_trip(root: Path) -> None:
     )
     assert added.returncode == 0, added.stderr
     assert added.stdout == f"{root}: added generation g3 and made it active\n"
+    g3 = tfvars.summary(tfvars.load(root))["generations"]["g3"]
+    assert list(g3)[:2] == ["material_source", "material_fingerprint"]
+    assert g3["material_fingerprint"] == secret_fingerprint((escrow / "g3.key").read_bytes())
     assert run(*f, "set", "g3", "enabled", "false", "--force").returncode == 0
     assert run(*f, "set-active", "g1").returncode == 0
     assert run(*f, "remove-generation", "g3").returncode == 0
@@ -586,19 +592,26 @@ def test_add_rotation_refuses_material_the_generation_already_uses(root: Path) -
 def test_cli_add_generation_key_spec_and_like_active(root: Path) -> None:
     """make rotate adds with --like-active: a rotated HMAC or RSA key keeps its kind."""
     f = ["--file", str(root)]
-    hmac_args = ["--key-spec", "HMAC_256", "--activate"]
+    nofp = ["--no-fingerprint"]  # references only: nothing to read
+    hmac_args = ["--key-spec", "HMAC_256", "--activate", *nofp]
     added = run(*f, "add-generation", "g3", "--material-source", "a:b", *hmac_args)
     assert added.returncode == 0, added.stderr
     assert (
-        run(*f, "add-generation", "g4", "--material-source", "c:d", "--like-active").returncode == 0
+        run(
+            *f, "add-generation", "g4", "--material-source", "c:d", "--like-active", *nofp
+        ).returncode
+        == 0
     )
-    rsa = ["--key-spec", "RSA_2048", "--key-usage", "SIGN_VERIFY", "--activate"]
+    rsa = ["--key-spec", "RSA_2048", "--key-usage", "SIGN_VERIFY", "--activate", *nofp]
     assert run(*f, "add-generation", "g5", "--material-source", "e:f", *rsa).returncode == 0
     assert (
-        run(*f, "add-generation", "g6", "--material-source", "g:h", "--like-active").returncode == 0
+        run(
+            *f, "add-generation", "g6", "--material-source", "g:h", "--like-active", *nofp
+        ).returncode
+        == 0
     )
     # An explicit key spec starts from its own usage, not the active generation's.
-    explicit = ["--like-active", "--key-spec", "ECC_NIST_P256"]
+    explicit = ["--like-active", "--key-spec", "ECC_NIST_P256", *nofp]
     assert run(*f, "add-generation", "g7", "--material-source", "i:j", *explicit).returncode == 0
     gens = json.loads(run(*f, "show", "--json").stdout)["generations"]
     kinds = {n: (g.get("key_spec"), g.get("key_usage")) for n, g in gens.items()}
@@ -612,3 +625,75 @@ def test_cli_add_generation_key_spec_and_like_active(root: Path) -> None:
         "g7": ("ECC_NIST_P256", None),
     }
     assert '    key_spec        = "HMAC_256"\n' in root.read_text()
+
+
+# --- material_fingerprint: computed once, when the material is added ------------------------
+
+
+def _material_file(tmp_path: Path, name: str) -> tuple[str, bytes]:
+    material = os.urandom(32)
+    path = tmp_path / "keys" / name
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.write_bytes(material)
+    path.chmod(0o600)
+    return f"file://{path}", material
+
+
+def test_cli_writes_each_materials_fingerprint_next_to_its_source(
+    root: Path, tmp_path: Path
+) -> None:
+    """What make rotate and make rotate-material run: plan then reads no material."""
+    f = ["--file", str(root)]
+    source, material = _material_file(tmp_path, "g3.bin")
+    assert run(*f, "add-generation", "g3", "--material-source", source).returncode == 0
+    escrow = tmp_path / "escrow"
+    rotated = f"generate:g3-m1?escrow=file://{escrow}"
+    result = run(*f, "add-rotation", "g3", "--material-source", rotated)
+    assert result.returncode == 0, result.stderr
+    assert changed_lines(ROOT, root.read_text())[0] == []  # only lines added
+    g3 = tfvars.summary(tfvars.load(root))["generations"]["g3"]
+    assert g3 == {
+        "material_source": source,
+        "material_fingerprint": secret_fingerprint(material),
+        "material_rotations": [
+            {
+                "material_source": rotated,
+                "material_fingerprint": secret_fingerprint((escrow / "g3-m1.key").read_bytes()),
+            }
+        ],
+    }
+    text = root.read_text().encode()
+    for needle in spellings(material).values():  # fingerprints only, never the material
+        assert needle not in text
+
+
+def test_cli_refuses_a_rotation_to_material_the_generation_holds(
+    root: Path, tmp_path: Path
+) -> None:
+    f = ["--file", str(root)]
+    source, _ = _material_file(tmp_path, "g3.bin")
+    assert run(*f, "add-generation", "g3", "--material-source", source).returncode == 0
+    text = root.read_text()
+    same = f"{source}?format=raw"  # another reference to the same material
+    result = run(*f, "add-rotation", "g3", "--material-source", same)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "already holds material hmac-sha256:" in result.stderr
+    assert root.read_text() == text
+
+
+def test_cli_reads_no_material_for_a_refused_edit(root: Path, tmp_path: Path) -> None:
+    escrow = tmp_path / "escrow"
+    source = f"generate:g1?escrow=file://{escrow}"
+    result = run("--file", str(root), "add-generation", "g1", "--material-source", source)
+    assert result.returncode == 1 and "already has a generation 'g1'" in result.stderr
+    assert not escrow.exists()  # no material drawn for an edit that was refused
+    untouched(root, ROOT)
+
+
+def test_cli_unreadable_source_is_one_line_and_nothing_changes(root: Path, tmp_path: Path) -> None:
+    source, _ = _material_file(tmp_path, "open.bin")
+    (tmp_path / "keys" / "open.bin").chmod(0o644)
+    result = run("--file", str(root), "add-generation", "g3", "--material-source", source)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert root.read_text() == ROOT

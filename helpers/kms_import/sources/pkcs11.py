@@ -28,6 +28,7 @@ because the reference is stored in Terraform state.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -115,14 +116,19 @@ class Pkcs11Source:
                 f"{self.what} cannot serve a {spec.name} key",
                 "the pkcs11 source supports SYMMETRIC_DEFAULT and HMAC keys only",
             )
-        token = self._token(_library(self.module_path))
-        session = self._open(token)
+        _ONE_AT_A_TIME.acquire()  # released when the holder closes
+        try:
+            session = self._open(self._token(_library(self.module_path)))
+        except BaseException:
+            _ONE_AT_A_TIME.release()
+            raise
         try:
             key = self._find(session)
             holder = HsmKey(session, key, self.what, self.allow_extract)
             holder.check(spec)
         except BaseException:
             session.close()
+            _ONE_AT_A_TIME.release()
             raise
         return holder
 
@@ -214,7 +220,10 @@ class HsmKey:
 
     def close(self) -> None:
         self._signer = None
-        self.session.close()  # session objects (copies, temporary keys) vanish with it
+        try:
+            self.session.close()  # session objects (copies, temporary keys) vanish with it
+        finally:
+            _ONE_AT_A_TIME.release()
 
     # --- what the key is -------------------------------------------------------------------
 
@@ -496,6 +505,12 @@ def _unsigned(number: int) -> bytes:
 
 
 # --- loading the module ---------------------------------------------------------------------
+
+
+# python-pkcs11 initialises the module with C_Initialize(NULL): the application promises
+# PKCS#11 not to call it from several threads at once. import-keys and plan-keys run keys on
+# threads, so a thread holds this from opening its session until its holder closes.
+_ONE_AT_A_TIME = threading.RLock()
 
 
 @cache
