@@ -125,8 +125,9 @@ TFVARS_EDIT = kms-import tfvars --file $(TFVARS)
 ACTIVE = $$($(TFVARS_EDIT) show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active_generation"])')
 APPLY = $(TF) apply -input=false -var-file=$(TFVARS) $(if $(filter 1,$(AUTO_APPROVE)),-auto-approve)
 FORCE_FLAG = $(if $(filter 1,$(FORCE)),--force)
-# The address of a generation's import step, for -replace.
-IMPORT_STEP = module.key.module.generation[\"$$gen\"].terraform_data.material_import
+# The root's one import step (every generation's, replicas and rotations included), for
+# -replace: its helper run re-imports whatever material is missing and skips the rest.
+IMPORT_STEP = module.key.module.generations.terraform_data.import
 
 rotate: init ## new escrowed material in a new generation (same key spec/usage), make it active, apply
 	@gen=$$($(TFVARS_EDIT) next-name) && \
@@ -153,10 +154,8 @@ renew: init ## set VALID_TO= on GEN (default: active) and re-import the same mat
 	@test -n "$(VALID_TO)" || { echo "renew: set VALID_TO=<RFC 3339, <= 365 days ahead>" >&2; exit 2; }
 	@gen=$${GEN:-$(ACTIVE)} && $(TFVARS_EDIT) set $$gen valid_to "$(VALID_TO)" && $(APPLY)
 
-reimport: init ## re-import GEN's material, replicas included (after delete-material or expiry; GEN="g1 g2" for several, one apply); old ciphertexts decrypt again
-	@gens="$${GEN:-$(ACTIVE)}" && replace=() && \
-	  for gen in $$gens; do replace+=("-replace=$(IMPORT_STEP)"); done && \
-	  $(APPLY) "$${replace[@]}"
+reimport: init ## re-import missing material (after delete-material or expiry), replicas included: one apply re-runs the import step, which skips keys holding theirs; old ciphertexts decrypt again
+	@$(APPLY) -replace=$(IMPORT_STEP)
 
 delete-material: init ## DeleteImportedKeyMaterial on GEN= and its replicas (data unreadable until reimport; YES=1 skips the prompt)
 	@test -n "$(GEN)" || { echo "delete-material: set GEN=<generation>" >&2; exit 2; }
@@ -183,7 +182,7 @@ cancel-deletion: init ## cancel KEY='s scheduled deletion and adopt it back as g
 	@gen=$${GEN:-$$($(TFVARS_EDIT) next-name)} && \
 	  aws kms cancel-key-deletion --key-id "$(KEY)" > /dev/null && \
 	  $(TFVARS_EDIT) add-generation $$gen --material-source "$(SOURCE)" && \
-	  printf 'import {\n  to = module.key.module.generation["%s"].aws_kms_external_key.this\n  id = "%s"\n}\n' $$gen "$(KEY)" > adopt_$$gen.tf && \
+	  printf 'import {\n  to = module.key.module.generations.module.key["%s"].aws_kms_external_key.this\n  id = "%s"\n}\n' $$gen "$(KEY)" > adopt_$$gen.tf && \
 	  echo "==> key $(KEY) is Disabled again; adopting it as generation $$gen" && \
 	  { $(APPLY); status=$$?; rm -f adopt_$$gen.tf; exit $$status; }
 

@@ -34,5 +34,5 @@ moved {
 
 moved {
   from = module.imported_key
-  to   = module.key.module.generation["g1"]
+  to   = module.key.module.generations.module.key["g1"]
 }

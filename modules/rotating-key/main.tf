@@ -2,28 +2,33 @@
 # its own material, and one alias follows the active generation (retargeted in place, like
 # `aws kms update-alias`). Old generations keep decrypting what they encrypted.
 
-module "generation" {
-  source   = "../external-key"
-  for_each = var.generations
+module "generations" {
+  source = "../external-keys"
 
-  alias_name              = null
-  description             = coalesce(each.value.description, "${var.description} (generation ${each.key})")
-  material_source         = each.value.material_source
-  material_fingerprint    = each.value.material_fingerprint
-  wrapping_algorithm      = each.value.wrapping_algorithm
-  wrapping_key_spec       = each.value.wrapping_key_spec
-  key_spec                = each.value.key_spec
-  key_usage               = each.value.key_usage
-  material_rotations      = each.value.material_rotations
-  valid_to                = each.value.valid_to
-  enabled                 = each.value.enabled
-  deletion_window_in_days = each.value.deletion_window_in_days
-  policy                  = var.policy
-  tags                    = merge(var.tags, { "kms-import:generation" = each.key })
-  helper_command          = var.helper_command
-  multi_region            = each.value.multi_region
-  replica_regions         = each.value.replica_regions
+  keys = {
+    for name, generation in var.generations : name => {
+      alias_name              = generation.alias_name
+      description             = coalesce(generation.description, "${var.description} (generation ${name})")
+      material_source         = generation.material_source
+      material_fingerprint    = generation.material_fingerprint
+      wrapping_algorithm      = generation.wrapping_algorithm
+      wrapping_key_spec       = generation.wrapping_key_spec
+      key_spec                = generation.key_spec
+      key_usage               = generation.key_usage
+      material_rotations      = generation.material_rotations
+      valid_to                = generation.valid_to
+      enabled                 = generation.enabled
+      deletion_window_in_days = generation.deletion_window_in_days
+      tags                    = { "kms-import:generation" = name }
+      multi_region            = generation.multi_region
+      replica_regions         = generation.replica_regions
+    }
+  }
+  tags               = var.tags
+  helper_command     = var.helper_command
+  import_parallelism = var.import_parallelism
 
+  policy                            = var.policy
   enable_default_policy             = var.enable_default_policy
   key_owners                        = var.key_owners
   key_administrators                = var.key_administrators
@@ -36,35 +41,24 @@ module "generation" {
   grants                            = var.grants
 }
 
-locals {
-  active = module.generation[var.active_generation]
+# State from earlier versions (one modules/external-key per generation): each generation's
+# key, replicas and grants move into its instance of external-keys' per-key module.
+moved {
+  from = module.generation
+  to   = module.generations.module.key
 }
 
 resource "aws_kms_alias" "active" {
-  name = var.alias_name
-  # Naming import_id makes the alias wait for the active generation's import step, so it
-  # never points at a key without material.
-  target_key_id = local.active.import_id != null ? local.active.key_id : null
-}
+  name          = var.alias_name
+  target_key_id = module.generations.key_ids[var.active_generation]
 
-# One importer policy for all generations: each generation's statements, merged by Sid (the
-# same Sid always carries the same actions), so it grows by ARNs, not by statements.
-locals {
-  importer_statements_by_sid = {
-    for statement in flatten([for generation in module.generation : generation.importer_policy_statements]) :
-    statement.Sid => statement...
+  lifecycle {
+    # Naming the import step makes the alias wait for it, so it never points at a key
+    # without material; a precondition rather than a value, so a re-run import step (any
+    # generation's) does not show the alias as changing.
+    precondition {
+      condition     = module.generations.import_id != ""
+      error_message = "The import step has not run."
+    }
   }
-  importer_statements = [
-    for sid, group in local.importer_statements_by_sid : merge(
-      group[0],
-      { Resource = sort(distinct(flatten([for statement in group : statement.Resource]))) },
-      can(group[0].Condition) ? {
-        Condition = {
-          for test, variables in group[0].Condition : test => {
-            for name, _ in variables : name => sort(distinct(flatten([for statement in group : statement.Condition[test][name]])))
-          }
-        }
-      } : {},
-    )
-  ]
 }

@@ -10,7 +10,7 @@ variable "alias_name" {
 }
 
 variable "generations" {
-  description = "Generations of the key, by name: each is one KMS key with its own imported material. Old generations stay (and decrypt their ciphertexts) until removed, which schedules their deletion. Each may set key_spec (default SYMMETRIC_DEFAULT) and key_usage (null: the key spec's usage), checked by modules/external-key; the alias can only move between keys of the same spec and usage."
+  description = "Generations of the key, by name: each is one KMS key with its own imported material. Old generations stay (and decrypt their ciphertexts) until removed, which schedules their deletion. Each may set key_spec (default SYMMETRIC_DEFAULT) and key_usage (null: the key spec's usage), checked by modules/external-keys; the alias can only move between keys of the same spec and usage. A generation may also set alias_name: an alias of its own that stays on its key."
   type = map(object({
     material_source         = string
     material_fingerprint    = optional(string)
@@ -28,8 +28,14 @@ variable "generations" {
     })), [])
     multi_region    = optional(bool, false)
     replica_regions = optional(list(string), [])
+    alias_name      = optional(string)
   }))
   nullable = false
+
+  validation {
+    condition     = alltrue([for generation in values(var.generations) : generation.alias_name != var.alias_name])
+    error_message = "A generation's alias_name must differ from alias_name, the alias that follows the active generation."
+  }
 
   validation {
     condition     = length(var.generations) > 0
@@ -80,8 +86,15 @@ variable "helper_command" {
   nullable    = false
 }
 
+variable "import_parallelism" {
+  description = "How many generations the import step imports at once (threads in its one kms-import process)."
+  type        = number
+  default     = 8
+  nullable    = false
+}
+
 ################################################################################
-# Key policy and grants, the same for every generation: passed to modules/external-key,
+# Key policy and grants, the same for every generation: passed to modules/external-keys,
 # which validates them and documents each (see its README).
 ################################################################################
 

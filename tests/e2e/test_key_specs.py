@@ -22,11 +22,11 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from .workspace import Workspace
+from .workspace import Workspace, key_address
 
 pytestmark = pytest.mark.e2e
 
-RSA_KEY = 'module.key.module.generation["g2"].aws_kms_external_key.this'
+RSA_KEY = key_address("g2")
 
 
 def _rsa_file(directory: Path) -> tuple[Path, bytes]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .workspace import REPO, Workspace, material_file
+from .workspace import REPO, Workspace, key_address, material_file
 
 pytestmark = pytest.mark.e2e
 
@@ -102,8 +102,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
 
     # Same generation, other material: refused from the key's fingerprint tag alone.
     fingerprint = workspace.outputs()["generations"]["g1"]["material_fingerprint"]
-    key_address = 'module.key.module.generation["g1"].aws_kms_external_key.this'
-    key_before = workspace.runner.resources()[key_address]
+    key_before = workspace.runner.resources()[key_address("g1")]
     other_path, other = material_file(tmp_path / "other")
     tfvars = workspace.dir / "terraform.tfvars"
     text = tfvars.read_text()
@@ -119,7 +118,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
     actions = [c["action"] for c in clean_stack.control("GET", "/_localaws/calls")]
     assert "ImportKeyMaterial" not in actions and "GetParametersForImport" not in actions
     assert _state(workspace, _arns(workspace)["g1"]) == "PendingImport"
-    assert workspace.runner.resources()[key_address] == key_before
+    assert workspace.runner.resources()[key_address("g1")] == key_before
 
     tfvars.write_text(text)  # back to the right material
     workspace.make("reimport", GEN="g1", AUTO_APPROVE="1")

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from iameval import ACCOUNT, Request, allowed, requests_for_call, without_statement
 
-from .workspace import Workspace
+from .workspace import Workspace, key_address
 
 pytestmark = pytest.mark.e2e
 
@@ -210,11 +210,7 @@ def _planned_policy(ws: Workspace, **variables: Any) -> str:
     plan = ws.dir / "lockout.tfplan"
     ws.tf("plan", "-input=false", f"-out={plan}")
     shown = json.loads(ws.tf("show", "-json", str(plan)).stdout)
-    key = next(
-        r
-        for r in shown["resource_changes"]
-        if r["address"] == 'module.key.module.generation["g1"].aws_kms_external_key.this'
-    )
+    key = next(r for r in shown["resource_changes"] if r["address"] == key_address("g1"))
     return str(key["change"]["after"]["policy"])
 
 

@@ -47,10 +47,8 @@ def test_apply_imports_without_expiry_and_replans_clean(workspace: Workspace, tm
     # Re-applying does nothing; forcing the import step again does not re-import.
     applied = workspace.apply()
     assert "0 added, 0 changed, 0 destroyed" in applied.stdout
-    rerun = workspace.apply(
-        '-replace=module.key.module.generation["g1"].terraform_data.material_import'
-    )
-    assert "already holds this material" in rerun.stdout
+    rerun = workspace.apply("-replace=module.key.module.generations.terraform_data.import")
+    assert "g1: up to date" in rerun.stdout
     assert workspace.outputs()["key_id"] == out["key_id"]
     _seed_encrypt_test(workspace)
     assert workspace.plan_exitcode() == 0
@@ -69,7 +67,7 @@ def test_expiring_disabled_key_in_any_zone_then_enabled(workspace: Workspace, tm
     workspace.write_generations(g1=g1)
     applied = workspace.apply()
 
-    assert "verified: encrypt/decrypt round trip" in applied.stdout
+    assert "imported; encrypt/decrypt round trip; state Disabled" in applied.stdout
     out = workspace.outputs()
     key = _key(workspace, out["key_id"])
     assert key["KeyState"] == "Disabled"
@@ -120,8 +118,8 @@ def test_wrong_material_reference_fails_clearly_and_leaves_key_pending(
     assert failed.code != 0
     # Terraform re-wraps the helper's single line inside its diagnostic box.
     text = " ".join(failed.stderr.replace("│", " ").split())
-    assert text.count("kms-import: error:") == 1, failed.stderr
-    assert f"kms-import: error: material file {missing} does not exist" in text
+    assert text.count("FAILED") == 1, failed.stderr
+    assert f"g1: FAILED: material file {missing} does not exist" in text
     assert "Traceback" not in failed.stdout + failed.stderr
     key_id = workspace.state_key_id()
     assert _key(workspace, key_id)["KeyState"] == "PendingImport"

@@ -29,7 +29,6 @@ GUARD_HOOK = Path(__file__).parent / "hsmguard"
 # The HSM key's label: ' and $ reach /bin/sh in local-exec's command; ; is %-encoded.
 HSM_LABEL = "e2e 'quoted' $HOME;key-{}"
 PLAINTEXT = b"sensitive data\n"
-IMPORT_STEP = 'module.key.module.generation["{}"].terraform_data.material_import'
 
 
 def _hcl(value: Any) -> str:

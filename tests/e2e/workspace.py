@@ -13,10 +13,12 @@ for the leak scan, and every output is recorded for it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,24 @@ from offline.fixtures import TerraformRunner, TfResult, runner_env
 from offline.stack import OfflineStack
 
 REPO = Path(__file__).resolve().parents[2]
+# The last commit whose modules made one module instance and import step per key (before
+# modules/external-keys): upgrade tests apply roots with these, then swap in today's.
+PREVIOUS_MODULES = "cb3997a"
+
+
+def previous_tree(dest: Path, *paths: str, commit: str = PREVIOUS_MODULES) -> Path:
+    """`paths` (e.g. "modules", "main.tf") as they were at `commit`, extracted from the
+    repository's history into dest (needs a clone with history, as `make test` has)."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *paths],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
 
 
 @dataclass
@@ -135,8 +155,7 @@ class Workspace:
         return dict(self.runner.output())
 
     def state_key_id(self, generation: str = "g1") -> str:
-        address = f'module.key.module.generation["{generation}"].aws_kms_external_key.this'
-        return str(self.runner.resources()[address]["id"])
+        return str(self.runner.resources()[key_address(generation)]["id"])
 
     def kms(self, region: str = "us-east-1") -> Any:
         return self.client("kms", region)
@@ -154,6 +173,11 @@ class Workspace:
 
     def assert_no_leak(self, material: bytes) -> None:
         self.watch.assert_clean(material, roots=[self.dir], plans=self.plans)
+
+
+def key_address(generation: str) -> str:
+    """The repo root's state address of a generation's key."""
+    return f'module.key.module.generations.module.key["{generation}"].aws_kms_external_key.this'
 
 
 def material_file(

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.e2e
 
 ALIAS = "alias/reliability"
 STALL_HOOK = Path(__file__).parent / "stall"
-IMPORT_STEP = "module.key.terraform_data.material_import"
+IMPORT_STEP = "module.key.module.keys.terraform_data.import"
+KEY = 'module.key.module.keys.module.key["this"].aws_kms_external_key.this'
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -240,7 +241,7 @@ def test_second_apply_is_refused_then_killed_helper_reruns(
     finally:
         first.kill_group()
     assert "local-exec" in first.output[1], first.output[1]
-    key_id = ws.runner.resources()["module.key.aws_kms_external_key.this"]["id"]
+    key_id = ws.runner.resources()[KEY]["id"]
     assert ws.kms().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
 
     rerun = ws.apply()  # the import step was not recorded as done: it runs again
@@ -272,7 +273,7 @@ def test_terraform_killed_mid_import_then_apply_converges(
     assert replan.code == 2, replan.stdout + replan.stderr  # changes pending, no lock error
     state = ws.runner.resources()
     # The key was saved to state before the import step began: nothing is orphaned...
-    key_id = state["module.key.aws_kms_external_key.this"]["id"]
+    key_id = state[KEY]["id"]
     assert IMPORT_STEP not in state  # ...and the import step was never recorded as done.
 
     rerun = ws.apply()

@@ -1,14 +1,15 @@
-"""modules/external-key writes its key policy itself, byte for byte aws_iam_policy_document's.
+"""The key policy is built one way (aws_iam_policy_document per key kind) and writes the
+bytes earlier versions wrote, so upgraded keys plan no policy change.
 
-Without policy documents or key_statements to merge, the module builds the key policy JSON in
-HCL (no data source per key: it cost Terraform core a graph node, provider calls and a state
-object in every walk). Keys made by earlier versions got the data source's JSON, and the
-key_policy output promises the same value, so the two must stay identical to the byte. One
-plan: each case once through the HCL path and once through the data source (an override
-document with no statements changes nothing but selects the data source path), then compare.
-With TF_REAL_CLI_CONFIG this checks the HCL against the real provider's data source.
-
-Also: the import step's trigger keeps the types earlier versions recorded (upgrade safety).
+Until commit cb3997a modules/external-key wrote the policy JSON itself in HCL (imitating the
+data source's layout) unless documents or key_statements had to be merged, and then used the
+data source; tests/terraform kept the two equal (commit 116cc9a). Now modules/external-keys
+only has the data source, with policy_id "key-default-1" when nothing but the default
+statement exists. One plan renders each case through modules/external-key as it was at that
+commit (extracted from git history) and as it is, and the two key_policy outputs must be
+byte for byte equal: the seven role-list and key-spec cases of the HCL path, plus the two
+merge cases that took the data source path. With TF_REAL_CLI_CONFIG this runs against the
+real provider's data source.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from e2e.workspace import REPO, previous_tree
+
 from .roots import write_root
 
-MODULE = Path(__file__).resolve().parents[2] / "modules" / "external-key"
 ROLE = "arn:aws:iam::111122223333:role"
 SYMMETRIC = "hmac-sha256:" + "0" * 32
 SPKI = "sha256-spki:" + "0" * 64
@@ -59,8 +61,34 @@ CASES: dict[str, dict[str, Any]] = {
     },
 }
 
-# One module block per path, the same cases and arguments; the data source path adds only
-# an override document.
+# Cases that earlier versions sent through the data source (something to merge).
+MERGE_CASES: dict[str, dict[str, Any]] = {
+    "statements": {
+        "key_users": [f"{ROLE}/App"],
+        "key_statements": [
+            {
+                "sid": "DenyDeletion",
+                "effect": "Deny",
+                "actions": ["kms:ScheduleKeyDeletion"],
+                "principals": [{"type": "AWS", "identifiers": [f"{ROLE}/App"]}],
+            }
+        ],
+    },
+    "override_default": {
+        "override_policy_documents": [
+            json.dumps(
+                {
+                    "Statement": [
+                        {"Sid": "KeyUsage", "Effect": "Allow", "Action": "kms:Decrypt"}
+                        | {"Resource": "*", "Principal": {"AWS": f"{ROLE}/Other"}}
+                    ]
+                }
+            )
+        ],
+    },
+}
+
+# One module block per version, the same cases and arguments.
 MODULE_BLOCK = """
 module "%(name)s" {
   source   = "%(module)s"
@@ -76,86 +104,92 @@ module "%(name)s" {
   key_users                         = try(each.value.key_users, [])
   key_service_users                 = try(each.value.key_service_users, [])
   key_service_roles_for_autoscaling = try(each.value.key_service_roles_for_autoscaling, [])
-%(extra)s}
+  key_statements                    = try(each.value.key_statements, [])
+  override_policy_documents         = try(each.value.override_policy_documents, [])
+}
 """
 
 OUTPUTS = """
-output "hcl" { value = { for k, m in module.hcl : k => m.key_policy } }
-output "data_source" { value = { for k, m in module.data_source : k => m.key_policy } }
+output "before" { value = { for k, m in module.before : k => m.key_policy } }
+output "now" { value = { for k, m in module.now : k => m.key_policy } }
 """
 
 
-def root_text() -> str:
-    common = {"module": MODULE, "fp": SYMMETRIC}
-    override = "  override_policy_documents         = [each.value.override]\n"
-    return (
+def test_key_policy_bytes_are_the_previous_modules(tf: Any, tmp_path: Path) -> None:
+    # Local (relative) sources: external-key calls ../external-keys, which Terraform allows
+    # only outside a downloaded package.
+    common = {"fp": SYMMETRIC}
+    root = write_root(
+        tmp_path / "r",
         'variable "cases" { type = any }\n'
-        + MODULE_BLOCK % {**common, "name": "hcl", "extra": ""}
-        + MODULE_BLOCK % {**common, "name": "data_source", "extra": override}
-        + OUTPUTS
+        + MODULE_BLOCK % {**common, "name": "before", "module": "./previous/external-key"}
+        + MODULE_BLOCK % {**common, "name": "now", "module": "./modules/external-key"}
+        + OUTPUTS,
     )
-
-
-def test_hcl_key_policy_is_the_data_source_json(tf: Any, tmp_path: Path) -> None:
-    root = write_root(tmp_path / "r", root_text())
-    # Merging a document (even an empty one) drops the Id of KMS's default policy, unless the
-    # document brings that Id itself, as IAMPolicyDoc.Merge adopts a merged document's Id.
-    cases = {
-        name: {**args, "override": json.dumps({"Id": "key-default-1", "Statement": []})}
-        if name == "default"
-        else {**args, "override": json.dumps({"Statement": []})}
-        for name, args in CASES.items()
-    }
+    (root / "previous").symlink_to(previous_tree(tmp_path / "previous", "modules") / "modules")
+    (root / "modules").symlink_to(REPO / "modules")
+    cases = {**CASES, **MERGE_CASES}
     (root / "terraform.tfvars.json").write_text(json.dumps({"cases": cases}))
     runner = tf(root)
     runner.init()
     runner.plan("-out=plan.bin", detailed=False, check=True)
     outputs = runner.show_json("plan.bin")["planned_values"]["outputs"]
-    hcl, data_source = outputs["hcl"]["value"], outputs["data_source"]["value"]
-    assert set(hcl) == set(data_source) == set(CASES)
-    for name in CASES:
-        assert hcl[name] == data_source[name], name
-    # The cases reach every shape: KMS's default policy (Id), lists, conditions.
-    assert json.loads(hcl["default"])["Id"] == "key-default-1"
-    assert "Id" not in json.loads(hcl["every_role"])
-    assert '"kms:GrantIsForAWSResource": "true"' in hcl["service_users"]
+    old, new = outputs["before"]["value"], outputs["now"]["value"]
+    assert set(old) == set(new) == set(cases)
+    for name in cases:
+        assert new[name] == old[name], name
+    # The cases reach every shape: KMS's default policy (Id), lists, conditions, merges.
+    assert json.loads(new["default"])["Id"] == "key-default-1"
+    assert "Id" not in json.loads(new["every_role"])
+    assert "Id" not in json.loads(new["statements"])
+    assert '"kms:GrantIsForAWSResource": "true"' in new["service_users"]
+    assert json.loads(new["override_default"])["Statement"][-1]["Sid"] == "KeyUsage"
 
 
-TRIGGER_ROOT = """
-module "key" {
-  source                  = "%(module)s"
-  material_source         = "generate:trigger-type"
-  material_fingerprint    = "%(fp)s"
-  helper_command          = "%(helper)s"
-  deletion_window_in_days = 7
+KINDS_ROOT = """
+module "keys" {
+  source    = "%(module)s"
+  key_users = ["%(role)s/App"]
+  keys = {
+    for name, spec in {
+      sym1 = ["SYMMETRIC_DEFAULT", null], sym2 = ["SYMMETRIC_DEFAULT", null],
+      mac = ["HMAC_256", null], rsa = ["RSA_2048", "SIGN_VERIFY"], ecc = ["ECC_NIST_P256", null],
+    } : name => {
+      material_source      = "generate:${name}"
+      material_fingerprint = contains(["rsa", "ecc"], name) ? "%(spki)s" : "%(fp)s"
+      key_spec             = spec[0]
+      key_usage            = spec[1]
+    }
+  }
 }
 """
 
 
-def test_import_trigger_keeps_the_recorded_types(tf: Any, tmp_path: Path) -> None:
-    # terraform_data replaces itself when triggers_replace changes type, even with equal
-    # values, so a refactor that retypes a trigger (a null valid_to as string instead of
-    # dynamic) would re-run the import step of every existing key on upgrade.
-    helper = tmp_path / "helper"
-    helper.write_text("#!/bin/sh\nexit 0\n")
-    helper.chmod(0o755)
-    root = write_root(
-        tmp_path / "r", TRIGGER_ROOT % {"module": MODULE, "fp": SYMMETRIC, "helper": helper}
-    )
+def test_one_policy_document_per_key_kind(tf: Any, tmp_path: Path) -> None:
+    """Keys of one kind share one data source; each key gets its kind's user actions."""
+    values = {"module": "./modules/external-keys", "role": ROLE, "fp": SYMMETRIC, "spki": SPKI}
+    root = write_root(tmp_path / "r", KINDS_ROOT % values)
+    (root / "modules").symlink_to(REPO / "modules")
     runner = tf(root)
     runner.init()
-    runner.apply()
-    state = json.loads((root / "terraform.tfstate").read_text())
-    (step,) = [r for r in state["resources"] if r["type"] == "terraform_data"]
-    assert step["instances"][0]["attributes"]["triggers_replace"]["type"] == [
-        "object",
-        {
-            "enabled": "bool",
-            "key_arn": "string",
-            "material_fingerprint": "string",
-            "material_source": "string",
-            "valid_to": "dynamic",
-            "wrapping_algorithm": "string",
-            "wrapping_key_spec": "string",
-        },
+    runner.plan("-out=plan.bin", detailed=False, check=True)
+    plan = runner.show_json("plan.bin")
+    documents = [
+        r["address"]
+        for r in plan["prior_state"]["values"]["root_module"]["child_modules"][0]["resources"]
+        if r["type"] == "aws_iam_policy_document"
     ]
+    assert sorted(documents) == [
+        f'module.keys.data.aws_iam_policy_document.key["{kind}"]'
+        for kind in ("GENERATE_VERIFY_MAC", "SIGN_VERIFY", "symmetric")
+    ]
+    policies = {
+        r["address"].split('"')[1]: json.loads(r["values"]["policy"])
+        for r in plan["planned_values"]["root_module"]["child_modules"][0]["child_modules"]
+        for r in r["resources"]
+        if r["type"] == "aws_kms_external_key"
+    }
+    usage = {name: p["Statement"][-1]["Action"] for name, p in policies.items()}
+    assert usage["sym1"] == usage["sym2"]
+    assert "kms:GenerateMac" in usage["mac"]
+    assert "kms:Sign" in usage["rsa"] and usage["rsa"] == usage["ecc"]

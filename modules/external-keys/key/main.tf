@@ -1,0 +1,87 @@
+# One key of modules/external-keys: the KMS key, its alias, replicas and grants, with the
+# resource names modules/external-key used, so state from it moves here with static `moved`
+# blocks. Everything shared or computed once (policy, defaults, fingerprints, the import
+# step) lives in the parent: an instance of this module is only its resources.
+#
+# Nothing here waits for the parent's import step: that step reads this module's outputs,
+# and Terraform makes a reference to a for_each module call wait for all of the module, so
+# any wait here would be a cycle. The alias and grants are made right after the key, while
+# it is PendingImport, as the seed's own `create-key` then `create-alias` did; the rotating
+# alias of modules/rotating-key, outside this module, still waits for the material.
+
+resource "aws_kms_external_key" "this" {
+  key_spec                = var.key_spec
+  key_usage               = var.key_usage
+  description             = var.description
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = var.policy
+  multi_region            = var.multi_region
+  tags                    = var.tags
+
+  lifecycle {
+    # No key_material_base64 here, so the provider must never attempt an import; it would
+    # on any valid_to change. The parent's import step owns valid_to and enabled instead.
+    # The fingerprint tag records the material the key was made for and never changes
+    # (Terraform sets it only from a recorded fingerprint; otherwise the import run tags
+    # the key before its first ImportKeyMaterial); the helper refuses other material.
+    # key_spec (ForceNew): the provider's Read never sets it (hashicorp/terraform-provider-aws
+    # #46080, fix pending in #48518), so a key adopted with an import block (`make
+    # cancel-deletion`) reads back without it and would be planned for replacement, which
+    # schedules the adopted key's deletion. The import step checks the key's real spec
+    # instead and refuses a mismatch. key_usage needs no guard: Read sets it.
+    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"]]
+  }
+}
+
+resource "aws_kms_alias" "this" {
+  count = var.alias_name == null ? 0 : 1
+
+  name          = var.alias_name
+  target_key_id = aws_kms_external_key.this.id
+}
+
+# Multi-Region: one replica of the primary per Region, created without material
+# (PendingImport); the import step gives each the SAME material. The provider's v6
+# per-resource `region` argument places each replica; no extra provider blocks.
+resource "aws_kms_replica_external_key" "this" {
+  for_each = toset(var.replica_regions)
+
+  region                  = each.key
+  primary_key_arn         = aws_kms_external_key.this.arn
+  description             = var.description
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = var.policy # the primary's, role lists and all
+  # A replica's tags are its own: it carries the fingerprint tag too, so the helper refuses
+  # other material for it before any ImportKeyMaterial call in that Region.
+  tags = var.tags
+
+  lifecycle {
+    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"]]
+
+    precondition {
+      condition     = each.key != split(":", aws_kms_external_key.this.arn)[3]
+      error_message = "replica_regions must not name the primary key's own Region (${split(":", aws_kms_external_key.this.arn)[3]})."
+    }
+  }
+}
+
+# Grants on the key (the parent's `grants`, the same for every key).
+resource "aws_kms_grant" "this" {
+  for_each = var.grants
+
+  name                  = coalesce(each.value.name, each.key)
+  key_id                = aws_kms_external_key.this.id
+  grantee_principal     = each.value.grantee_principal
+  operations            = each.value.operations
+  retiring_principal    = each.value.retiring_principal
+  grant_creation_tokens = each.value.grant_creation_tokens
+  retire_on_delete      = each.value.retire_on_delete
+
+  dynamic "constraints" {
+    for_each = each.value.constraints
+    content {
+      encryption_context_equals = constraints.value.encryption_context_equals
+      encryption_context_subset = constraints.value.encryption_context_subset
+    }
+  }
+}

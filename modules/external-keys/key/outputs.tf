@@ -1,0 +1,29 @@
+output "key_id" {
+  description = "Id of the KMS key."
+  value       = aws_kms_external_key.this.id
+}
+
+output "key_arn" {
+  description = "ARN of the KMS key."
+  value       = aws_kms_external_key.this.arn
+}
+
+output "replica_arns" {
+  description = "ARN of each replica key by Region."
+  value       = { for region, replica in aws_kms_replica_external_key.this : region => replica.arn }
+}
+
+output "replica_key_ids" {
+  description = "Id of each replica key by Region."
+  value       = { for region, replica in aws_kms_replica_external_key.this : region => replica.key_id }
+}
+
+output "alias_arn" {
+  description = "ARN of the alias, or null when none was asked for."
+  value       = one(aws_kms_alias.this[*].arn)
+}
+
+output "grants" {
+  description = "Grant ids by grant map key."
+  value       = { for name, grant in aws_kms_grant.this : name => grant.grant_id }
+}

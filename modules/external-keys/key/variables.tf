@@ -1,0 +1,73 @@
+# Inputs come from modules/external-keys, which validates and defaults them; see its
+# variables.tf for what each means.
+
+variable "key_spec" {
+  description = "The key spec (validated by the parent)."
+  type        = string
+  nullable    = false
+}
+
+variable "key_usage" {
+  description = "The key usage, resolved by the parent (never null)."
+  type        = string
+  nullable    = false
+}
+
+variable "description" {
+  description = "Description of the KMS key and its replicas."
+  type        = string
+  nullable    = false
+}
+
+variable "deletion_window_in_days" {
+  description = "Days KMS waits before deleting the key or a replica once scheduled."
+  type        = number
+  nullable    = false
+}
+
+variable "policy" {
+  description = "The key policy JSON, built by the parent."
+  type        = string
+  nullable    = false
+}
+
+variable "multi_region" {
+  description = "Create the key as a multi-Region primary."
+  type        = bool
+  nullable    = false
+}
+
+variable "replica_regions" {
+  description = "Regions to replicate the key into."
+  type        = list(string)
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags for the key and its replicas (the parent adds kms-import:fingerprint when it is recorded)."
+  type        = map(string)
+  nullable    = false
+}
+
+variable "alias_name" {
+  description = "Alias for the key, or null for none."
+  type        = string
+  default     = null
+}
+
+variable "grants" {
+  description = "Grants on the key, by grant map key (the parent's grants input)."
+  type = map(object({
+    grantee_principal = string
+    operations        = list(string)
+    name              = optional(string)
+    constraints = optional(list(object({
+      encryption_context_equals = optional(map(string))
+      encryption_context_subset = optional(map(string))
+    })), [])
+    retiring_principal    = optional(string)
+    grant_creation_tokens = optional(list(string))
+    retire_on_delete      = optional(bool, false)
+  }))
+  nullable = false
+}
