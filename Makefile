@@ -59,8 +59,8 @@ docs: $(STAMP) ## regenerate the inputs/outputs tables in modules/*/README.md
 offline-up: $(STAMP) ## start the local AWS in the background (reused when already running)
 	@$(STACK) up
 
-offline-down: ## stop the local AWS
-	@test -x $(BIN)/offline-stack && $(STACK) down || true
+offline-down: ## save the local AWS's state and stop it (FORCE=1 stops it even if the save fails)
+	@if test -x $(BIN)/offline-stack; then $(STACK) down $(if $(FORCE),--force); fi
 
 offline-env: $(STAMP) ## print the exports that select the offline stack: eval "$$(make -s offline-env)"
 	@$(STACK) env
@@ -93,7 +93,7 @@ _demo:
 demo-down: ## destroy the demo key, stop the local AWS and remove .offline/
 	@if [ -f $(OFFLINE)/demo/terraform.tfstate ] && $(STACK) status | grep -q running; then \
 	  eval "$$($(STACK) env)" && $(MAKE) --no-print-directory _demo-destroy; fi
-	@$(MAKE) --no-print-directory offline-down
+	@$(MAKE) --no-print-directory offline-down FORCE=1
 	@rm -rf $(OFFLINE)
 	@echo "demo removed"
 

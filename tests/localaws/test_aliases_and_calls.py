@@ -63,6 +63,8 @@ def test_calls_are_recorded_with_action_region_and_key(kms):
         "action": "GetParametersForImport",
         "region": "us-east-1",
         "key_id": key_id,
+        # The caller's own key (mock_aws swaps in its fake credentials in-process).
+        "access_key_id": kms._request_signer._credentials.access_key,
         "time": "t",
     }
     assert "key_id" not in record[0]

@@ -124,7 +124,8 @@ def test_calls_record_and_reset(server, kms):
     _, record = _control(server, "calls")
     mine = [c for c in record if c.get("key_id") == key_id]
     assert [c["action"] for c in mine] == ["DescribeKey"]
-    assert set(mine[0]) == {"service", "action", "region", "key_id", "time"}
+    assert set(mine[0]) == {"service", "action", "region", "key_id", "access_key_id", "time"}
+    assert mine[0]["access_key_id"] == "testing"
     assert _control(server, "calls", "DELETE")[0] == 200
     assert _control(server, "calls")[1] == []
 

@@ -1,7 +1,9 @@
 """Records every AWS call the local server (or an in-process mock) answers.
 
 Tests and benchmarks read the record to count round trips, e.g. how many times the helper
-called GetParametersForImport. Hooked into moto's BaseResponse.call_action, which every
+called GetParametersForImport, and to see who made each call: `access_key_id` is the
+caller's access key id (from the SigV4 Credential), so a test can prove a call was made
+with an assumed role's credentials. Hooked into moto's BaseResponse.call_action, which every
 JSON/query service goes through.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -30,6 +33,7 @@ def record(
     key_id: str | None,
     agent: str = "",
     resources: dict[str, str] | None = None,
+    access_key_id: str | None = None,
 ) -> None:
     entry = {
         "service": service,
@@ -39,6 +43,8 @@ def record(
     }
     if key_id:
         entry["key_id"] = key_id
+    if access_key_id:
+        entry["access_key_id"] = access_key_id
     if agent:
         entry["agent"] = agent
     entry.update(resources or {})
@@ -87,6 +93,28 @@ def _resources_of(body: Any) -> dict[str, str]:
     }
 
 
+# SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kms/aws4_request, ...".
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def access_key_id_of(headers: Any, querystring: Any = None) -> str | None:
+    """The caller's access key id: from the SigV4 Authorization header's Credential, or a
+    presigned URL's X-Amz-Credential; None for an unsigned request."""
+    try:
+        authorization = str(headers.get("Authorization") or headers.get("authorization") or "")
+    except AttributeError:
+        authorization = ""
+    match = _CREDENTIAL.search(authorization)
+    if match:
+        return match.group(1)
+    presigned = (querystring or {}).get("X-Amz-Credential")
+    if isinstance(presigned, list):
+        presigned = presigned[0] if presigned else None
+    if isinstance(presigned, str) and "/" in presigned:
+        return presigned.split("/", 1)[0]
+    return None
+
+
 def _agent_of(headers: Any) -> str:
     """`kms-import` for the helper's calls (its boto3 user agent says so), else ``."""
     try:
@@ -113,6 +141,7 @@ def install() -> None:
                 _key_id_of(self.body),
                 _agent_of(self.headers),
                 _resources_of(self.body),
+                access_key_id_of(self.headers, self.querystring),
             )
         return original(self)
 

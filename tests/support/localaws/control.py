@@ -4,8 +4,16 @@ GET    /_localaws/health   200 once the server answers
 GET    /_localaws/clock    {"now": RFC 3339}
 POST   /_localaws/clock    {"advance_seconds": N} | {"now": "RFC 3339"} | {"reset": true}
 GET    /_localaws/calls    [{"service","action","region","key_id"?,"secret_id"?,"name"?,
-                             "agent"? ("kms-import" for the helper's calls),"time"}, ...]
+                             "agent"? ("kms-import" for the helper's calls),
+                             "access_key_id"? (the caller's, from the SigV4 Credential),
+                             "time"}, ...]
 DELETE /_localaws/calls    clears the record
+GET    /_localaws/sts      {"check_roles": bool}
+POST   /_localaws/sts      {"check_roles": true}: AssumeRole needs an existing role whose
+                           trust policy allows the caller (else AccessDenied); {} = moto's
+                           default, any role (see localaws.sts)
+POST   /_localaws/save     saves the state now (with --state-dir): {"saved": bool,
+                           "failures": {service: error}}; `offline-stack down` calls it
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localaws import calls, clock, faults
+from localaws import calls, clock, faults, persistence, sts
 
 PREFIX = "/_localaws/"
 Handler = Callable[[Request], Any]
@@ -55,11 +63,24 @@ def _faults(request: Request) -> Any:
     return faults.current()
 
 
+def _sts(request: Request) -> Any:
+    if request.method == "POST":
+        body = request.get_json(force=True, silent=True) or {}
+        sts.configure(**body)
+    return sts.current()
+
+
+def _save(_: Request) -> Any:
+    return persistence.save_now()
+
+
 ROUTES: dict[str, tuple[Handler, tuple[str, ...]]] = {
     "health": (_health, ("GET",)),
     "clock": (_clock, ("GET", "POST")),
     "calls": (_calls, ("GET", "DELETE")),
     "faults": (_faults, ("GET", "POST")),
+    "sts": (_sts, ("GET", "POST")),
+    "save": (_save, ("POST",)),
 }
 
 

@@ -49,11 +49,12 @@ def _keep_state(state_dir: Path) -> None:
     loaded_at = time.perf_counter()
     if persistence.load(state_dir):
         log.info("state loaded from %s in %.2f s", state_dir, time.perf_counter() - loaded_at)
+    persistence.configure(state_dir)
     persistence.start_autosave(state_dir)
 
     def stop(*_: Any) -> None:
-        try:
-            persistence.save(state_dir)
+        try:  # `offline-stack down` asked for a save (POST /_localaws/save) just before
+            persistence.save_now()
         finally:
             os._exit(0)
 

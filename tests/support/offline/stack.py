@@ -139,14 +139,17 @@ class OfflineStack:
         self._write_cli_config()
         return True
 
-    def down(self) -> bool:
-        """Stop the server if one runs here; True when one was stopped."""
+    def down(self, force: bool = False) -> bool:
+        """Save the server's state, then stop it, if one runs here; True when one was
+        stopped. A save that fails raises StackError and leaves the server running (so
+        nothing is lost), unless `force`."""
         stopped = False
         try:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             pid = 0
         if pid and _alive(pid):
+            self._save_before_stop(force)
             os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while _alive(pid) and time.monotonic() < deadline:
@@ -157,6 +160,27 @@ class OfflineStack:
         for path in (self.pid_file, self.port_file):
             path.unlink(missing_ok=True)
         return stopped
+
+    def _save_before_stop(self, force: bool) -> None:
+        try:
+            port = self.port()
+        except StackError:
+            return
+        if not _healthy(port):
+            return
+        try:
+            result = self.control("POST", "/_localaws/save")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            failures = {"server": str(exc)}
+        else:
+            failures = result.get("failures", {}) if isinstance(result, dict) else {}
+        if failures and not force:
+            what = "; ".join(f"{part}: {error}" for part, error in sorted(failures.items()))
+            raise StackError(
+                f"could not save the local AWS's state ({what}); it keeps running so nothing "
+                f"is lost (see {self.root / 'local-aws.log'}); "
+                "`offline-stack down --force` stops it anyway"
+            )
 
     def control(self, method: str, path: str, body: dict[str, object] | None = None) -> object:
         """Call the local AWS's control API (/_localaws/..., /moto-api/...); returns its JSON."""
@@ -172,10 +196,12 @@ class OfflineStack:
         return json.loads(text) if text.strip().startswith((b"{", b"[")) else None
 
     def reset(self) -> None:
-        """Forget every resource, call record, fault and clock offset (tests' clean slate)."""
+        """Forget every resource, call record, fault, STS switch and clock offset (tests'
+        clean slate)."""
         self.control("POST", "/moto-api/reset")
         self.control("POST", "/_localaws/clock", {"reset": True})
         self.control("POST", "/_localaws/faults", {})
+        self.control("POST", "/_localaws/sts", {})
         self.control("DELETE", "/_localaws/calls")
 
     def env(self) -> dict[str, str]:
@@ -217,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="offline-stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "env", "status", "install"])
     parser.add_argument(
+        "--force", action="store_true", help="down: stop even when the state cannot be saved"
+    )
+    parser.add_argument(
         "--dir",
         type=Path,
         default=Path(".offline"),
@@ -231,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"local AWS {verb} at {stack.endpoint} (state in {stack.root})", file=sys.stderr)
         elif args.command == "down":
             print(
-                "local AWS stopped" if stack.down() else "local AWS was not running",
+                "local AWS stopped"
+                if stack.down(force=args.force)
+                else "local AWS was not running",
                 file=sys.stderr,
             )
         elif args.command == "status":

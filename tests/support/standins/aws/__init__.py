@@ -1,4 +1,5 @@
-"""Stand-in for registry.terraform.io/hashicorp/aws v6 (KMS slice), test support only."""
+"""Stand-in for registry.terraform.io/hashicorp/aws v6 (KMS slice, plus the CloudWatch
+key-expiry alarm), test support only."""
 
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ from ..plugin.server import ProviderSpec
 from .conns import configure
 
 # Services the real `endpoints` block accepts that these roots may name.
-_ENDPOINT_SERVICES = ("kms", "sts", "iam", "s3", "secretsmanager", "ssm", "ec2", "lambda")
+_ENDPOINT_SERVICES = (
+    "kms", "sts", "iam", "s3", "secretsmanager", "ssm", "ec2", "lambda", "cloudwatch",
+)  # fmt: skip
 
 _opt = Attribute
 
@@ -66,6 +68,7 @@ SCHEMA = Block(
 
 
 def spec() -> ProviderSpec:
+    from .cloudwatch.metric_alarm import MetricAlarm
     from .iam.policy_document import PolicyDocumentDataSource
     from .kms.alias import Alias
     from .kms.external_key import ExternalKey
@@ -77,7 +80,14 @@ def spec() -> ProviderSpec:
     from .meta.partition import PartitionDataSource
     from .meta.region import RegionDataSource
 
-    resources = [ExternalKey(), Alias(), ReplicaExternalKey(), Grant(), KeyPolicy()]
+    resources = [
+        ExternalKey(),
+        Alias(),
+        ReplicaExternalKey(),
+        Grant(),
+        KeyPolicy(),
+        MetricAlarm(),
+    ]
     data_sources = [
         RegionDataSource(),
         CallerIdentityDataSource(),

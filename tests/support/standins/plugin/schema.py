@@ -30,6 +30,8 @@ class Attribute:
     default: Any = None
     validate: Validator | None = None
     description: str = ""
+    # SDKv2 ConflictsWith: other attributes or blocks that may not be set beside this one.
+    conflicts_with: tuple[str, ...] = ()
 
     def proto(self, name: str) -> pb.Schema.Attribute:
         return pb.Schema.Attribute(
@@ -97,12 +99,29 @@ class Block:
         errors = []
         for name, attr in self.attributes.items():
             value = config.get(name)
+            errors.extend(
+                f'"{name}": conflicts with {other}'
+                for other in attr.conflicts_with
+                if _is_set(value) and _is_set(config.get(other))
+            )
             if attr.validate is None or value is None or not _known(value):
                 continue
             problem = attr.validate(value)
             if problem:
                 errors.append(f"{name}: {problem}")
+        for name, nested in self.blocks.items():
+            items = config.get(name)
+            if isinstance(items, dict):
+                items = [items]
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict):
+                    errors.extend(f"{name}.{e}" for e in nested.block.validate(item))
         return errors
+
+
+def _is_set(value: Any) -> bool:
+    """Set in config, as ConflictsWith sees it: not null, and not an empty block list."""
+    return value is not None and value != []
 
 
 def _known(value: Any) -> bool:
@@ -137,6 +156,28 @@ def string_len_between(low: int, high: int) -> Validator:
         return None
 
     return check
+
+
+def int_at_least(low: int) -> Validator:
+    def check(value: Any) -> str | None:
+        if int(value) < low:
+            return f"expected to be at least ({low}), got {value}"
+        return None
+
+    return check
+
+
+def each(check: Validator) -> Validator:
+    """Apply `check` to every element of a list or set (an Elem's ValidateFunc)."""
+
+    def check_all(values: Any) -> str | None:
+        for value in values or []:
+            problem = check(value)
+            if problem:
+                return problem
+        return None
+
+    return check_all
 
 
 def is_json(value: Any) -> str | None:

@@ -1,0 +1,216 @@
+"""aws_cloudwatch_metric_alarm through real Terraform core and the stand-in (issue 22, item 2):
+the key-expiry alarm the modules will create, on AWS/KMS SecondsUntilKeyMaterialExpiration
+with dimensions {KeyId = ...}: create, read back, re-plan clean, change threshold in place,
+replace on a new name, refuse a name already taken, import, destroy."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from offline.fixtures import TerraformRunner
+from offline.stack import OfflineStack
+
+from .roots import write_root
+
+DAY_S = 86400
+ALARM = """
+variable "alarm_name" { type = string }
+variable "days_before" { type = number }
+resource "aws_kms_external_key" "this" {
+  description             = "alarm target"
+  deletion_window_in_days = 7
+}
+resource "aws_cloudwatch_metric_alarm" "expiry" {
+  alarm_name          = var.alarm_name
+  alarm_description   = "key material of ${aws_kms_external_key.this.id} expires soon"
+  namespace           = "AWS/KMS"
+  metric_name         = "SecondsUntilKeyMaterialExpiration"
+  dimensions          = { KeyId = aws_kms_external_key.this.id }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.days_before * 86400
+  tags                = { key = aws_kms_external_key.this.id }
+}
+output "key_id" { value = aws_kms_external_key.this.id }
+output "alarm" {
+  value = {
+    id                 = aws_cloudwatch_metric_alarm.expiry.id
+    arn                = aws_cloudwatch_metric_alarm.expiry.arn
+    region             = aws_cloudwatch_metric_alarm.expiry.region
+    threshold          = aws_cloudwatch_metric_alarm.expiry.threshold
+    actions_enabled    = aws_cloudwatch_metric_alarm.expiry.actions_enabled
+    treat_missing_data = aws_cloudwatch_metric_alarm.expiry.treat_missing_data
+    tags_all           = aws_cloudwatch_metric_alarm.expiry.tags_all
+  }
+}
+"""
+
+
+def _cloudwatch(stack: OfflineStack) -> Any:
+    env = stack.env()
+    return boto3.client(
+        "cloudwatch",
+        region_name=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _alarms(stack: OfflineStack, name: str) -> list[dict[str, Any]]:
+    return list(_cloudwatch(stack).describe_alarms(AlarmNames=[name])["MetricAlarms"])
+
+
+@pytest.fixture
+def applied(tf: Any, tmp_path: Path) -> tuple[TerraformRunner, str]:
+    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
+    runner = tf(write_root(tmp_path / "r", ALARM))
+    runner.init()
+    runner.apply(vars={"alarm_name": name, "days_before": 30})
+    return runner, name
+
+
+def test_alarm_on_key_expiry_lives_through_create_plan_update_destroy(
+    applied: tuple[TerraformRunner, str], offline_stack: OfflineStack
+) -> None:
+    runner, name = applied
+    key_id = runner.output("key_id")
+    alarm = runner.output("alarm")
+    assert alarm["id"] == name
+    assert alarm["arn"] == f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+    assert alarm["region"] == "us-east-1"
+    assert (alarm["actions_enabled"], alarm["treat_missing_data"]) == (True, "missing")
+    assert alarm["threshold"] == 30 * DAY_S
+    assert alarm["tags_all"] == {"key": key_id, "suite": "terraform-offline"}
+
+    # Read back from the local AWS: what PutMetricAlarm stored is what the root asked for.
+    (stored,) = _alarms(offline_stack, name)
+    assert stored["Namespace"] == "AWS/KMS"
+    assert stored["MetricName"] == "SecondsUntilKeyMaterialExpiration"
+    assert stored["Dimensions"] == [{"Name": "KeyId", "Value": key_id}]
+    assert (stored["Statistic"], stored["Period"], stored["EvaluationPeriods"]) == (
+        "Minimum",
+        300,
+        1,
+    )
+    assert (stored["ComparisonOperator"], stored["Threshold"]) == (
+        "LessThanThreshold",
+        30.0 * DAY_S,
+    )
+    tags = _cloudwatch(offline_stack).list_tags_for_resource(ResourceARN=alarm["arn"])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"key": key_id, "suite": "terraform-offline"}
+
+    variables = [f"-var=alarm_name={name}", "-var=days_before=30"]
+    code, out, err = runner.plan(*variables)
+    assert code == 0, out + err
+
+    # A new threshold is an in-place PutMetricAlarm: same alarm, same ARN.
+    code, out, err = runner.plan(f"-var=alarm_name={name}", "-var=days_before=10")
+    assert code == 2, out + err
+    assert "aws_cloudwatch_metric_alarm.expiry will be updated in-place" in out
+    assert "~ threshold" in out and "2592000 -> 864000" in out
+    assert "0 to add, 1 to change, 0 to destroy" in out
+    runner.apply(vars={"alarm_name": name, "days_before": 10})
+    assert runner.output("alarm")["arn"] == alarm["arn"]
+    (stored,) = _alarms(offline_stack, name)
+    assert stored["Threshold"] == 10.0 * DAY_S
+    assert stored["Dimensions"] == [{"Name": "KeyId", "Value": key_id}]
+    code, out, err = runner.plan(f"-var=alarm_name={name}", "-var=days_before=10")
+    assert code == 0, out + err
+
+    runner.destroy(vars={"alarm_name": name, "days_before": 10})
+    assert _alarms(offline_stack, name) == []
+
+
+def test_a_new_alarm_name_replaces_the_alarm(applied: tuple[TerraformRunner, str]) -> None:
+    runner, name = applied
+    code, out, err = runner.plan(f"-var=alarm_name={name}-2", "-var=days_before=30")
+    assert code == 2, out + err
+    assert "aws_cloudwatch_metric_alarm.expiry must be replaced" in out
+    assert "# forces replacement" in out
+    assert "1 to add, 0 to change, 1 to destroy" in out
+    runner.destroy(vars={"alarm_name": name, "days_before": 30})
+
+
+def test_an_alarm_made_by_hand_is_imported_not_overwritten(
+    tf: Any, tmp_path: Path, offline_stack: OfflineStack
+) -> None:
+    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
+    runner = tf(write_root(tmp_path / "r", ALARM))
+    runner.init()
+    runner.apply("-target=aws_kms_external_key.this", vars={"alarm_name": name, "days_before": 30})
+    key_id = runner.output("key_id")
+    _cloudwatch(offline_stack).put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/KMS",
+        MetricName="SecondsUntilKeyMaterialExpiration",
+        Dimensions=[{"Name": "KeyId", "Value": key_id}],
+        Statistic="Minimum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=7.0 * DAY_S,
+        ComparisonOperator="LessThanThreshold",
+    )
+    variables = {"alarm_name": name, "days_before": 30}
+    failed = runner.apply(vars=variables, check=False)
+    assert failed.code == 1
+    assert f'CloudWatch metric alarm "{name}" already exists' in failed.stderr
+    assert _alarms(offline_stack, name)[0]["Threshold"] == 7.0 * DAY_S  # left alone
+
+    runner.run(
+        "import", f"-var=alarm_name={name}", "-var=days_before=30",
+        "aws_cloudwatch_metric_alarm.expiry", name, check=True,
+    )  # fmt: skip
+    code, out, err = runner.plan(f"-var=alarm_name={name}", "-var=days_before=30")
+    assert code == 2, out + err
+    assert "0 to add, 1 to change, 0 to destroy" in out  # the threshold, and the tags
+    runner.apply(vars=variables)
+    assert _alarms(offline_stack, name)[0]["Threshold"] == 30.0 * DAY_S
+    runner.destroy(vars=variables)
+
+
+INVALID = """
+resource "aws_cloudwatch_metric_alarm" "bad" {
+  alarm_name          = "bad"
+  metric_name         = "SecondsUntilKeyMaterialExpiration"
+  namespace           = "AWS/KMS"
+  comparison_operator = "LessThanThreshold"
+  evaluation_periods  = 1
+  period              = 300
+  threshold           = 1
+  %s
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "One of `statistic` or `extended_statistic` must be set"),
+        (
+            'statistic = "Minimum"\n  extended_statistic = "p90"',
+            '"extended_statistic": conflicts with statistic',
+        ),
+        ('statistic = "Median"', "expected to be one of"),
+        (
+            'statistic = "Minimum"\n  treat_missing_data = "sometimes"',
+            "expected to be one of",
+        ),
+        ('statistic = "Minimum"\n  ok_actions = ["not-an-arn"]', "invalid ARN"),
+    ],
+)
+def test_invalid_configurations_are_refused_at_plan(
+    tf: Any, tmp_path: Path, body: str, message: str
+) -> None:
+    runner = tf(write_root(tmp_path / "r", INVALID % body))
+    runner.init()
+    code, _, err = runner.plan()
+    assert code == 1
+    assert message in err, err
