@@ -1,7 +1,7 @@
 """--profile and --assume-role-*: the helper acts as the provider's principal.
 
-Against the local AWS in-process (moto serves STS AssumeRole): the server side records the
-access key id each ImportKeyMaterial and AssumeRole was signed with, so the tests see which
+Against the local AWS in-process (moto serves STS AssumeRole; localaws decides it by the role's
+trust policy and records the access key id each call was signed with), so the tests see which
 principal acted, not what the helper says it did.
 """
 
@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import localaws
 from kms_import import aws, cli
 from kms_import.aws import Credentials, duration_seconds, query_credentials
 from kms_import.errors import UsageError
 
 ROLE = "arn:aws:iam::123456789012:role/importer"
 UNTRUSTED = "arn:aws:iam::123456789012:role/untrusted"
+ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
 PROFILE_KEY = "AKIAPROFILEKEY000001"
 AMBIENT_KEY = "AKIAAMBIENTKEY000001"
 
@@ -32,35 +34,46 @@ def _default_credentials_after() -> Iterator[None]:
     aws.use_credentials(Credentials())  # later tests in this process start from the default
 
 
+class _Signed(Mapping[str, list[str]]):
+    """The local AWS's call record: operation -> access key ids of its calls, oldest first."""
+
+    def _by_action(self) -> dict[str, list[str]]:
+        seen: dict[str, list[str]] = {}
+        for call in localaws.calls.calls():
+            seen.setdefault(call["action"], []).append(call.get("access_key_id", ""))
+        return seen
+
+    def __getitem__(self, action: str) -> list[str]:
+        return self._by_action()[action]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_action())
+
+    def __len__(self) -> int:
+        return len(self._by_action())
+
+
+def _trusting(principal: str) -> str:
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 @pytest.fixture
-def signed_by(local_aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """Server side: operation -> the access key ids of the requests that ran it. AssumeRole
-    of UNTRUSTED is refused as AWS refuses a role whose trust policy leaves the caller out."""
-    from moto.kms.responses import KmsResponse
-    from moto.sts.exceptions import STSClientError
-    from moto.sts.responses import TokenResponse
+def signed_by(local_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Signed]:
+    """Who signed each call, as the local AWS recorded it. AssumeRole decides as IAM does:
+    `importer` trusts this account, `untrusted` only another account."""
+    import boto3
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", AMBIENT_KEY)  # mock_aws set its own: replace it
-    seen: dict[str, list[str]] = {}
-
-    def record(cls: Any, name: str, operation: str) -> None:
-        original = getattr(cls, name)
-
-        def wrapper(self: Any) -> Any:
-            seen.setdefault(operation, []).append(self.get_access_key())
-            if operation == "AssumeRole" and self._get_param("RoleArn") == UNTRUSTED:
-                raise STSClientError(
-                    "AccessDenied",
-                    f"User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
-                    f"sts:AssumeRole on resource: {UNTRUSTED}",
-                )
-            return original(self)
-
-        monkeypatch.setattr(cls, name, wrapper)
-
-    record(KmsResponse, "import_key_material", "ImportKeyMaterial")
-    record(TokenResponse, "assume_role", "AssumeRole")
-    return seen
+    iam = boto3.client("iam")
+    iam.create_role(RoleName="importer", AssumeRolePolicyDocument=_trusting(ACCOUNT_ROOT))
+    iam.create_role(
+        RoleName="untrusted", AssumeRolePolicyDocument=_trusting("arn:aws:iam::210987654321:root")
+    )
+    localaws.sts.configure(check_roles=True)
+    localaws.calls.clear()
+    yield _Signed()
+    localaws.sts.reset()
 
 
 @pytest.fixture
@@ -91,7 +104,7 @@ def _import(arn: str, source: str, *flags: str) -> int:
 
 
 def test_import_runs_as_the_assumed_role(
-    kms: Any, signed_by: dict[str, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    kms: Any, signed_by: _Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = _key(kms)
     flags = ["--assume-role-arn", ROLE, "--assume-role-session-name", "tf-import"]
@@ -108,7 +121,7 @@ def test_import_runs_as_the_assumed_role(
 
 
 def test_assumed_credentials_are_renewed_before_they_expire(
-    kms: Any, signed_by: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+    kms: Any, signed_by: _Signed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Credentials 4 minutes from expiry (inside the 5 minute margin) are assumed again
     before the next request, not used until they fail."""
@@ -130,14 +143,14 @@ def test_assumed_credentials_are_renewed_before_they_expire(
 
 
 def test_without_flags_the_ambient_credentials_act(
-    kms: Any, signed_by: dict[str, list[str]], tmp_path: Path
+    kms: Any, signed_by: _Signed, tmp_path: Path
 ) -> None:
     assert _import(_key(kms), _material(tmp_path)) == 0
     assert signed_by["ImportKeyMaterial"] == [AMBIENT_KEY] and "AssumeRole" not in signed_by
 
 
 def test_profile_alone_and_profile_then_role(
-    kms: Any, signed_by: dict[str, list[str]], profile: str, tmp_path: Path
+    kms: Any, signed_by: _Signed, profile: str, tmp_path: Path
 ) -> None:
     source = _material(tmp_path)
     arn = _key(kms)
@@ -152,7 +165,7 @@ def test_profile_alone_and_profile_then_role(
 
 def test_a_role_that_cannot_be_assumed_is_one_line_naming_it(
     kms: Any,
-    signed_by: dict[str, list[str]],
+    signed_by: _Signed,
     profile: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -167,6 +180,25 @@ def test_a_role_that_cannot_be_assumed_is_one_line_naming_it(
     assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
+def test_the_external_id_reaches_the_trust_policy(
+    kms: Any, signed_by: _Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    trust = json.loads(_trusting(ACCOUNT_ROOT))
+    trust["Statement"][0]["Condition"] = {"StringEquals": {"sts:ExternalId": "partner-7"}}
+    role = boto3.client("iam").create_role(
+        RoleName="partner", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    source = _material(tmp_path)
+    assert _import(_key(kms), source, "--assume-role-arn", role) == 1
+    assert f"cannot assume role {role}: AccessDenied" in capsys.readouterr().err
+    flags = ["--assume-role-arn", role, "--assume-role-external-id", "partner-7"]
+    assert _import(_key(kms), source, *flags) == 0
+    assert signed_by["ImportKeyMaterial"][-1].startswith("ASIA")
+    assert "partner-7" not in capsys.readouterr().err
+
+
 def test_an_unknown_profile_is_one_line(
     kms: Any, profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -177,7 +209,7 @@ def test_an_unknown_profile_is_one_line(
 
 def test_fingerprint_query_carries_the_credentials(
     local_aws: None,
-    signed_by: dict[str, list[str]],
+    signed_by: _Signed,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -190,16 +222,6 @@ def test_fingerprint_query_carries_the_credentials(
     boto3.client("secretsmanager").create_secret(
         Name="material", SecretString=base64.b64encode(os.urandom(32)).decode()
     )
-    seen: list[str] = []
-    from moto.secretsmanager.responses import SecretsManagerResponse
-
-    original = SecretsManagerResponse.get_secret_value
-
-    def get_secret_value(self: Any) -> Any:
-        seen.append(self.get_access_key())
-        return original(self)
-
-    monkeypatch.setattr(SecretsManagerResponse, "get_secret_value", get_secret_value)
     query = {
         "source": "secretsmanager:material?format=base64",
         "assume_role": json.dumps({"role_arn": ROLE, "session_name": None, "duration": "15m"}),
@@ -208,7 +230,8 @@ def test_fingerprint_query_carries_the_credentials(
     monkeypatch.setattr("sys.stdin", _Stdin(json.dumps(query)))
     assert cli.main(["fingerprint"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {"fingerprint"}
-    assert len(seen) == 1 and seen[0].startswith("ASIA") and signed_by["AssumeRole"]
+    (reader,) = signed_by["GetSecretValue"]
+    assert reader.startswith("ASIA") and signed_by["AssumeRole"] == [AMBIENT_KEY]
 
 
 class _Stdin:
