@@ -99,7 +99,8 @@ def root_alias_name(request: KeyAdoptRequest) -> str | None:
     return None
 
 
-def _variable_default(path: Path, name: str) -> str | None:
+def _variables(path: Path) -> dict[str, dict[str, Any]]:
+    """The variable blocks of one .tf file, by name (empty when python-hcl2 cannot read it)."""
     import hcl2
     from hcl2.utils import SerializationOptions
     from lark.exceptions import LarkError
@@ -108,20 +109,46 @@ def _variable_default(path: Path, name: str) -> str | None:
     try:
         parsed = hcl2.loads(path.read_text(), serialization_options=options)
     except (OSError, UnicodeDecodeError, LarkError) as exc:
-        log.debug("%s: not read for variable %s (%s)", path, name, type(exc).__name__)
-        return None
-    for block in parsed.get("variable", []):
-        default = block.get(name, {}).get("default")
-        if isinstance(default, str):
-            return default
-    return None
+        log.debug("%s: variables not read (%s)", path, type(exc).__name__)
+        return {}
+    return {name: body for block in parsed.get("variable", []) for name, body in block.items()}
 
 
-def check_aliases(request: KeyAdoptRequest) -> None:
-    """Each alias must be one the root holds: its rotating alias, on the active generation."""
-    if not request.aliases:
-        return
-    held = root_alias_name(request)
+def _root_variables(request: KeyAdoptRequest) -> dict[str, dict[str, Any]]:
+    if request.root is None:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(request.root.glob("*.tf")):
+        found.update(_variables(path))
+    return found
+
+
+def _variable_default(path: Path, name: str) -> str | None:
+    default = _variables(path).get(name, {}).get("default")
+    return default if isinstance(default, str) else None
+
+
+def generations_take_alias(request: KeyAdoptRequest) -> bool:
+    """Whether the root's `generations` type has alias_name (an alias kept on its key)."""
+    kind = _root_variables(request).get("generations", {}).get("type")
+    return isinstance(kind, str) and "alias_name" in kind
+
+
+@dataclass(frozen=True)
+class AliasPlan:
+    rotating: str | None  # the root's alias_name, adopted as the active generation's alias
+    own: str | None  # an alias the generation keeps (its alias_name)
+
+
+def check_aliases(request: KeyAdoptRequest) -> AliasPlan:
+    """Each alias must be one the root can hold: its rotating alias (alias_name, on the active
+    generation: needs --activate), or, if the root's generations take alias_name, one alias
+    of the generation's own."""
+    if len(set(request.aliases)) != len(request.aliases):
+        raise UsageError("an --alias is named twice", "name each alias once")
+    held = root_alias_name(request) if request.aliases else None
+    rotating: str | None = None
+    own: list[str] = []
     for alias in request.aliases:
         aws.check_key_id(alias)
         if not alias.startswith("alias/"):
@@ -131,34 +158,43 @@ def check_aliases(request: KeyAdoptRequest) -> None:
                 f"cannot tell which alias the root holds, so not {alias}",
                 "pass --root (its variable alias_name) or --tfvars that sets alias_name",
             )
-        if alias != held:
-            raise UsageError(
-                f"the root holds one alias, {held} (alias_name), so it cannot hold {alias}",
-                f"leave {alias} out (it stays, outside Terraform), or set alias_name = "
-                f'"{alias}" in the tfvars first',
-            )
-        if not request.activate:
-            raise UsageError(
-                f"{alias} is the root's rotating alias, which points at the active generation",
-                "add --activate to make the adopted generation the active one",
-            )
-    if len(set(request.aliases)) != len(request.aliases):
-        raise UsageError("an --alias is named twice", "name each alias once")
+        if alias == held:
+            if not request.activate:
+                raise UsageError(
+                    f"{alias} is the root's rotating alias, which points at the active generation",
+                    "add --activate to make the adopted generation the active one",
+                )
+            rotating = alias
+        else:
+            own.append(alias)
+    if own and not generations_take_alias(request):
+        raise UsageError(
+            f"the root holds one alias, {held} (alias_name), and its generations cannot set "
+            f"alias_name, so it cannot hold {own[0]}",
+            f"leave {own[0]} out (it stays, outside Terraform), or set alias_name = "
+            f'"{own[0]}" in the tfvars first',
+        )
+    if len(own) > 1:
+        raise UsageError(
+            f"a generation keeps one alias of its own, not {len(own)} ({', '.join(own)})",
+            "adopt one of them; the others stay outside Terraform",
+        )
+    return AliasPlan(rotating, own[0] if own else None)
 
 
-def precheck(request: KeyAdoptRequest) -> str:
-    """Refuse what would fail half-way (after the proof); returns the generation name."""
+def precheck(request: KeyAdoptRequest) -> tuple[str, AliasPlan]:
+    """Refuse what would fail half-way (after the proof): the generation name and aliases."""
     aws.check_key_id(request.key_id)
     if request.root is not None and not request.root.is_dir():
         raise UsageError(f"--root {request.root} is not a folder", "pass the root's folder")
     name = generation_name(request)
-    check_aliases(request)
+    aliases = check_aliases(request)
     if request.root is not None and (request.root / f"adopt_{name}.tf").exists():
         raise UsageError(
             f"{request.root / f'adopt_{name}.tf'} exists already",
             "apply it and remove it, or pick another --generation",
         )
-    return name
+    return name, aliases
 
 
 # ---- the key as KMS has it ------------------------------------------------------------------
@@ -234,7 +270,7 @@ def expiry(key: KeyInfo, entries: list[materials.MaterialEntry], asked: datetime
 
 
 def run(request: KeyAdoptRequest) -> KeyAdoption:
-    name = precheck(request)
+    name, aliases = precheck(request)
     kms = aws.kms_client(request.key_id, request.region)
     key = keys.describe(kms, request.key_id)
     check_key(key, request)
@@ -266,9 +302,9 @@ def run(request: KeyAdoptRequest) -> KeyAdoption:
             log.info("%s: material back without expiry (--valid-to sets one)", key.key_id)
     keys.tag_fingerprint(kms, key, fingerprint)
     key = replace(key, valid_to=valid_to, recorded_fingerprint=fingerprint)
-    import_file = write_import_file(request, name, key) if request.root else None
+    import_file = write_import_file(request, name, key, aliases) if request.root else None
     if request.tfvars is not None:
-        add_generation(request, name, fingerprint, key, _description(kms, key))
+        add_generation(request, name, fingerprint, key, _description(kms, key), aliases.own)
     return KeyAdoption(key, name, fingerprint, restored, import_file, request.tfvars)
 
 
@@ -278,11 +314,18 @@ def _description(kms: Any, key: KeyInfo) -> str | None:
     return text or None
 
 
-def write_import_file(request: KeyAdoptRequest, name: str, key: KeyInfo) -> Path:
+def write_import_file(
+    request: KeyAdoptRequest, name: str, key: KeyInfo, aliases: AliasPlan
+) -> Path:
     assert request.root is not None
-    blocks = [import_block(generation_key_address(request.module_address, name), key.key_id)]
-    alias = f"{request.module_address}.aws_kms_alias.active"
-    blocks += [import_block(alias, alias_name) for alias_name in request.aliases]
+    address = generation_key_address(request.module_address, name)
+    blocks = [import_block(address, key.key_id)]
+    if aliases.own is not None:  # the generation's own alias sits beside its key
+        own = address.removesuffix(f"{RESOURCE_TYPE}.this") + "aws_kms_alias.this[0]"
+        blocks.append(import_block(own, aliases.own))
+    if aliases.rotating is not None:
+        rotating = f"{request.module_address}.aws_kms_alias.active"
+        blocks.append(import_block(rotating, aliases.rotating))
     header = (
         f"# Written by `kms-import adopt`: key {key.key_id} (made outside Terraform) becomes\n"
         f"# generation {name}. Remove this file after the apply that imports it.\n\n"
@@ -293,7 +336,12 @@ def write_import_file(request: KeyAdoptRequest, name: str, key: KeyInfo) -> Path
 
 
 def add_generation(
-    request: KeyAdoptRequest, name: str, fingerprint: str, key: KeyInfo, description: str | None
+    request: KeyAdoptRequest,
+    name: str,
+    fingerprint: str,
+    key: KeyInfo,
+    description: str | None,
+    alias: str | None,
 ) -> None:
     """The generation as the key is, so the apply that imports it changes nothing about the
     key itself: its fingerprint, enabled, expiry, key spec and usage, description."""
@@ -312,6 +360,8 @@ def add_generation(
         options["multi_region"] = True
     if description is not None:
         options["description"] = description
+    if alias is not None:
+        options["alias_name"] = alias
     tfvars.add_generation(
         request.tfvars, name, request.source, options, create=True, activate=request.activate
     )

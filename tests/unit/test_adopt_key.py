@@ -260,3 +260,32 @@ def test_bad_flags_are_one_line_and_exit_2(
         code = int(exc.code or 0)
     assert code == 2
     _one_line(capsys, message)
+
+
+def test_a_root_whose_generations_take_alias_name_keeps_another_alias(
+    kms: Any, tmp_path: Path, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A generation's own alias (modules/rotating-key's generations[*].alias_name) stays on
+    its key: adopted beside it, while alias_name still follows the active generation."""
+    text = (root / "variables.tf").read_text()
+    field = "    material_source         = string\n"
+    (root / "variables.tf").write_text(
+        text.replace(field, field + "    alias_name              = optional(string)\n", 1)
+    )
+    key_id, source, _ = _seed_key(kms, tmp_path)
+    kms.create_alias(AliasName="alias/legacy-app", TargetKeyId=key_id)
+    kms.create_alias(AliasName="alias/other-app", TargetKeyId=key_id)
+
+    both = ["--alias", "alias/legacy-app", "--alias", "alias/other-app", "--activate"]
+    assert _adopt(key_id, source, root, "--alias", ALIAS, *both) == 2
+    _one_line(capsys, "a generation keeps one alias of its own, not 2")
+    _nothing_written(root)
+
+    one = ["--alias", "alias/legacy-app", "--activate"]
+    assert _adopt(key_id, source, root, "--alias", ALIAS, *one) == 0
+    blocks = (root / "adopt_g1.tf").read_text()
+    own = KEY_ADDRESS.format(gen="g1").replace("aws_kms_external_key.this", "aws_kms_alias.this[0]")
+    assert f'to = {own}\n  id = "alias/legacy-app"' in blocks
+    assert f'to = module.key.aws_kms_alias.active\n  id = "{ALIAS}"' in blocks
+    generation = tfvars.load(root / "terraform.tfvars").values["generations"]["g1"]
+    assert generation["alias_name"] == "alias/legacy-app"
