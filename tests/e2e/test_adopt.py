@@ -179,7 +179,7 @@ def test_adopt_moves_the_key_under_the_module_and_names_every_plaintext_copy(
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before adopt"
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     assert aliases["alias/MyImportedKey"] == key_id
-    assert "already holds this material" in applied.stdout  # the import step did not re-import
+    assert "g1: up to date" in applied.stdout  # the import step (import-keys) did not re-import
     assert new.plan_exitcode() == 0
     assert not new.runner.resources()[key_address("g1")].get("key_material_base64")
     new.assert_no_leak(material)
@@ -294,6 +294,8 @@ def test_keys_made_with_the_seed_cli_are_adopted_by_one_apply(tmp_path: Path, cl
     applied = ws.apply()
     assert "0 destroyed" in applied.stdout and "3 imported" in applied.stdout, applied.stdout
     assert ws.state_key_id("g1") == key1 and ws.state_key_id("g2") == key2
+    # adopt proved (and restored) the material: the import step has nothing left to do.
+    assert "g1: up to date" in applied.stdout and "g2: up to date" in applied.stdout
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     assert aliases[SEED_ALIAS] == key1 and aliases["alias/by-hand"] == key1
     meta1 = kms.describe_key(KeyId=key1)["KeyMetadata"]
