@@ -295,3 +295,50 @@ def test_duration_and_query_parsing() -> None:
     with pytest.raises(UsageError, match="unknown field"):
         query_credentials({"assume_role": json.dumps({"role_arn": ROLE, "x": 1})}, Credentials())
     assert "s3cret-id" not in repr(Credentials(role_arn=ROLE, external_id="s3cret-id"))
+
+
+def test_import_keys_imports_every_key_as_the_role_from_its_pool(
+    kms: Any, signed_by: _Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """external-keys' import step: one AssumeRole for the process, shared by the pool."""
+    entries = []
+    for name in ("a", "b", "c", "d"):
+        path = tmp_path / f"{name}.bin"
+        path.write_bytes(os.urandom(32))
+        path.chmod(0o600)
+        entry = {"name": name, "key_arn": _key(kms), "material_source": f"file://{path}"}
+        entries += ["--key", json.dumps({**entry, "wrapping_key_spec": "RSA_2048"})]
+    flags = ["--assume-role-arn", ROLE, "--assume-role-session-name", "tf-apply"]
+    code = cli.main(["import-keys", *entries, *flags, "--parallelism", "4"])
+    assert code == 0, capsys.readouterr().err
+    signers = signed_by["ImportKeyMaterial"]
+    assert len(signers) == 4 and len(set(signers)) == 1 and signers[0].startswith("ASIA")
+    assert signed_by["AssumeRole"] == [AMBIENT_KEY]
+
+
+def test_plan_keys_query_carries_the_credentials(
+    local_aws: None,
+    signed_by: _Signed,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """external-keys' plan step: `profile` and `assume_role` are credentials, not key names."""
+    import base64
+
+    import boto3
+
+    boto3.client("ssm").put_parameter(
+        Name="/keys/g1",
+        Type="SecureString",
+        Value=base64.b64encode(os.urandom(32)).decode(),
+    )
+    query = {
+        "g1": json.dumps({"source": "ssm:/keys/g1?format=base64", "key_spec": "SYMMETRIC_DEFAULT"}),
+        "profile": "",
+        "assume_role": json.dumps({"role_arn": ROLE, "session_name": "tf-plan"}),
+    }
+    monkeypatch.setattr("sys.stdin", _Stdin(json.dumps(query)))
+    assert cli.main(["plan-keys"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"g1"}
+    (reader,) = signed_by["GetParameter"]
+    assert reader.startswith("ASIA") and signed_by["AssumeRole"] == [AMBIENT_KEY]
