@@ -214,3 +214,40 @@ def test_invalid_configurations_are_refused_at_plan(
     code, _, err = runner.plan()
     assert code == 1
     assert message in err, err
+
+
+REGIONAL = """
+variable "alarm_name" { type = string }
+variable "region" { type = string }
+resource "aws_cloudwatch_metric_alarm" "expiry" {
+  region              = var.region
+  alarm_name          = var.alarm_name
+  namespace           = "AWS/KMS"
+  metric_name         = "SecondsUntilKeyMaterialExpiration"
+  dimensions          = { KeyId = "1234abcd-12ab-34cd-56ef-1234567890ab" }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = 864000
+}
+output "arn" { value = aws_cloudwatch_metric_alarm.expiry.arn }
+"""
+
+
+def test_the_region_argument_places_the_alarm_and_forces_replacement(
+    tf: Any, tmp_path: Path, offline_stack: OfflineStack
+) -> None:
+    """v6's per-resource `region`, as the stand-in's KMS resources have it (replica keys)."""
+    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
+    runner = tf(write_root(tmp_path / "r", REGIONAL))
+    runner.init()
+    runner.apply(vars={"alarm_name": name, "region": "us-west-2"})
+    assert runner.output("arn") == f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{name}"
+    assert _alarms(offline_stack, name) == []  # not in the provider's region
+    code, out, err = runner.plan(f"-var=alarm_name={name}", "-var=region=us-west-2")
+    assert code == 0, out + err
+    code, out, err = runner.plan(f"-var=alarm_name={name}", "-var=region=eu-west-1")
+    assert code == 2, out + err
+    assert "must be replaced" in out and "# forces replacement" in out
+    runner.destroy(vars={"alarm_name": name, "region": "us-west-2"})

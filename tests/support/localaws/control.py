@@ -94,7 +94,8 @@ class ControlApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
-            return self.app(environ, start_response)
+            with persistence.gate.request():  # a save waits for this request to finish
+                return self.app(environ, start_response)
         return self._control(Request(environ), path[len(PREFIX) :].strip("/"))(
             environ, start_response
         )

@@ -18,6 +18,7 @@ meant for the local stand-in only.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import copyreg
 import functools
@@ -28,7 +29,7 @@ import pickle
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +45,59 @@ SERVICES = ("kms", "secretsmanager", "ssm", "s3", "sts", "iam", "cloudwatch")
 ADDON = "kms-import-addon"
 FILE_NAME = "state.pickle"
 # Bumped when the saved shape changes (2: keys hold a list of material versions; 3: one
-# pickle per service); a file of another format is not loaded, so no half-understood key
+# pickle per service); a file of an unknown format is not loaded, so no half-understood key
 # survives an upgrade.
 FORMAT = 3
+FORMAT_2 = 2  # still loaded, so an upgrade keeps a running demo's state
 # Autosave: how often it looks for answered calls, and the longest wait between retries
 # after a failed save (the wait doubles from the interval up to this).
 AUTOSAVE_INTERVAL_S = 1.0
 MAX_RETRY_WAIT_S = 30.0
 
 _save_lock = threading.Lock()
+
+
+class _Gate:
+    """Requests share it, a save holds it alone: a snapshot never sees a request half-done
+    (and never fails with "dictionary changed size during iteration"). A waiting save goes
+    before requests that arrive after it, so a busy server still saves."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._serving = 0
+        self._saving = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        with self._cond:
+            while self._saving or self._waiting:
+                self._cond.wait()
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def save(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._saving or self._serving:
+                self._cond.wait()
+            self._waiting -= 1
+            self._saving = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._saving = False
+                self._cond.notify_all()
+
+
+gate = _Gate()
 # Per part (service or ADDON), the last pickle that succeeded: reused when it next fails.
 _last_good: dict[str, bytes] = {}
 # Set by `configure` when the server keeps state: what POST /_localaws/save writes to.
@@ -95,11 +140,13 @@ def _named_by_pickle(factory: Callable[[], Any] | None) -> bool:
     return "<lambda>" not in qualname and "<locals>" not in qualname
 
 
-def _new_defaultdict(cls: type, factory: Any, template: Any) -> defaultdict[Any, Any]:
-    """An empty `cls` whose missing entries come from `factory`, or, when the original
-    factory could not be pickled, start as copies of `template` (what it made)."""
+def _new_defaultdict(
+    cls: type[defaultdict[Any, Any]], factory: Any, template: Any, copies: bool
+) -> defaultdict[Any, Any]:
+    """An empty `cls` whose missing entries come from `factory`, or, when `copies` (the
+    original factory could not be pickled), start as copies of `template` (what it made)."""
     made = cls.__new__(cls)
-    if factory is None and template is not None:
+    if copies:
         factory = functools.partial(copy.deepcopy, template)
     defaultdict.__init__(made, factory)
     return made
@@ -111,11 +158,10 @@ def _reduce_defaultdict(value: defaultdict[Any, Any]) -> tuple[Any, ...]:
     and a lambda factory (moto's SSM tags) does not pickle. Rebuild without __init__, keep
     the attributes, and keep what a lambda factory makes (moto's are pure), not its code."""
     factory = value.default_factory
-    template = None
+    args: tuple[Any, ...] = (type(value), factory, None, False)
     if factory is not None and not _named_by_pickle(factory):
-        factory, template = None, factory()
+        args = (type(value), None, factory(), True)
     attributes = dict(vars(value)) if hasattr(value, "__dict__") else None
-    args = (type(value), factory, template)
     return _new_defaultdict, args, attributes or None, None, iter(value.items())
 
 
@@ -222,7 +268,8 @@ def save(state_dir: Path) -> None:
     """Write the state atomically; a half-written file never replaces a good one.
     Raises SaveError, after writing the parts that did save, when some part did not."""
     with _save_lock:
-        pickles, failures = snapshot()
+        with gate.save():
+            pickles, failures = snapshot()
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = state_dir / FILE_NAME
         partial = target.with_suffix(".partial")
@@ -244,6 +291,8 @@ def load(state_dir: Path) -> bool:
         return False
     try:
         state = pickle.loads(target.read_bytes())  # noqa: S301 - our own file, 0600
+        if isinstance(state, dict) and state.get("format") == FORMAT_2:
+            return _load_format_2(state)
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             found = state.get("format") if isinstance(state, dict) else None
             raise ValueError(f"saved format {found}, this server reads {FORMAT}")
@@ -251,6 +300,16 @@ def load(state_dir: Path) -> bool:
         log.error("could not load saved state from %s (%s); starting empty", target, exc)
         return False
     return bool(restore(state["parts"]))
+
+
+def _load_format_2(state: dict[str, Any]) -> bool:
+    """A file from before one pickle per service: its backends and the add-on's state are
+    plain values in the one pickle (an SSM backend in it would never have saved)."""
+    for service, regions in state["backends"].items():
+        _restore_service(service, regions)
+    _restore_addon(state)
+    log.info("loaded a format %d state file; the next save writes format %d", FORMAT_2, FORMAT)
+    return True
 
 
 def configure(state_dir: Path) -> None:

@@ -170,6 +170,10 @@ class OfflineStack:
             return
         try:
             result = self.control("POST", "/_localaws/save")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # a server from before /_localaws/save: SIGTERM saves
+                return
+            failures = {"server": str(exc)}
         except (urllib.error.URLError, OSError, ValueError) as exc:
             failures = {"server": str(exc)}
         else:

@@ -1,4 +1,5 @@
-"""The configured provider: credentials, region, endpoints, default/ignore tags, clients.
+"""The configured provider: credentials (assume_role included), region, endpoints,
+default/ignore tags, clients.
 
 Endpoint resolution mirrors the real provider (aws-sdk-go-base): an `endpoints { kms = ... }`
 entry wins, else AWS_ENDPOINT_URL_KMS, else AWS_ENDPOINT_URL, else AWS itself; boto3 reads
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..plugin.errors import ProviderError
+from .assume_role import assume
 
 
 @dataclass
@@ -76,6 +78,7 @@ def configure(config: dict[str, Any]) -> AWSClient:
     endpoints: dict[str, str] = {}
     for block in config.get("endpoints") or []:
         endpoints.update({k: v for k, v in block.items() if v})
+    session = assume(session, config, endpoints.get("sts"), region)
     ignore = _first_block(config, "ignore_tags")
     client = AWSClient(
         region=region,

@@ -14,6 +14,7 @@ from ..plugin.schema import (
     NestedBlock,
 )
 from ..plugin.server import ProviderSpec
+from .assume_role import ASSUME_ROLE
 from .conns import configure
 
 # Services the real `endpoints` block accepts that these roots may name.
@@ -46,6 +47,7 @@ SCHEMA = Block(
         "insecure": _opt(BOOL, optional=True),
     },
     blocks={
+        "assume_role": ASSUME_ROLE,
         "endpoints": NestedBlock(
             Block({name: _opt(STRING, optional=True) for name in _ENDPOINT_SERVICES}),
             nesting="set",

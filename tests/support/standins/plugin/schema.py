@@ -96,7 +96,7 @@ class Block:
         return out
 
     def validate(self, config: dict[str, Any]) -> list[str]:
-        errors = []
+        errors: list[str] = []
         for name, attr in self.attributes.items():
             value = config.get(name)
             errors.extend(

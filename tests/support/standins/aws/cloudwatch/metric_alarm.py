@@ -380,9 +380,9 @@ def _metrics_in(queries: Any) -> list[dict[str, Any]]:
                 item[field] = query[arg]
         if query.get("label"):
             item["Label"] = query["label"]
-        metric = (_items(query.get("metric")) or [None])[0]
-        if metric:
-            item["MetricStat"] = _metric_stat_in(metric)
+        metrics = _items(query.get("metric"))
+        if metrics:
+            item["MetricStat"] = _metric_stat_in(metrics[0])
         if query.get("period"):
             item["Period"] = int(query["period"])
         out.append(item)
