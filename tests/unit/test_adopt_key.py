@@ -289,3 +289,26 @@ def test_a_root_whose_generations_take_alias_name_keeps_another_alias(
     assert f'to = module.key.aws_kms_alias.active\n  id = "{ALIAS}"' in blocks
     generation = tfvars.load(root / "terraform.tfvars").values["generations"]["g1"]
     assert generation["alias_name"] == "alias/legacy-app"
+
+
+def test_a_disabled_key_stays_disabled(kms: Any, tmp_path: Path, root: Path) -> None:
+    key_id, source, _ = _seed_key(kms, tmp_path, alias=None)
+    kms.disable_key(KeyId=key_id)
+    assert _adopt(key_id, source, root) == 0
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+    assert tfvars.load(root / "terraform.tfvars").values["generations"]["g1"]["enabled"] is False
+
+
+def test_an_hmac_key_keeps_its_key_spec(kms: Any, tmp_path: Path, root: Path) -> None:
+    """The generation names the key spec: the module would otherwise plan a replacement."""
+    key_id = kms.create_key(
+        Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
+    )["KeyMetadata"]["KeyId"]
+    material = os.urandom(32)
+    _seed_import(kms, key_id, material, None)
+    path = tmp_path / "hmac.bin"
+    path.write_bytes(material)
+    path.chmod(0o600)
+    assert _adopt(key_id, f"file://{path}", root) == 0
+    generation = tfvars.load(root / "terraform.tfvars").values["generations"]["g1"]
+    assert generation["key_spec"] == "HMAC_256" and "key_usage" not in generation
