@@ -301,9 +301,9 @@ def test_a_disabled_key_stays_disabled(kms: Any, tmp_path: Path, root: Path) -> 
 
 def test_an_hmac_key_keeps_its_key_spec(kms: Any, tmp_path: Path, root: Path) -> None:
     """The generation names the key spec: the module would otherwise plan a replacement."""
-    key_id = kms.create_key(
-        Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC"
-    )["KeyMetadata"]["KeyId"]
+    key_id = kms.create_key(Origin="EXTERNAL", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")[
+        "KeyMetadata"
+    ]["KeyId"]
     material = os.urandom(32)
     _seed_import(kms, key_id, material, None)
     path = tmp_path / "hmac.bin"
