@@ -312,3 +312,9 @@ def test_an_hmac_key_keeps_its_key_spec(kms: Any, tmp_path: Path, root: Path) ->
     assert _adopt(key_id, f"file://{path}", root) == 0
     generation = tfvars.load(root / "terraform.tfvars").values["generations"]["g1"]
     assert generation["key_spec"] == "HMAC_256" and "key_usage" not in generation
+
+
+def test_the_key_can_be_named_by_its_alias(kms: Any, tmp_path: Path, root: Path) -> None:
+    key_id, source, _ = _seed_key(kms, tmp_path)
+    assert _adopt(ALIAS, source, root, "--alias", ALIAS, "--activate") == 0
+    assert f'id = "{key_id}"' in (root / "adopt_g1.tf").read_text()  # the key's id, not alias
