@@ -198,16 +198,13 @@ def check_credentials(creds: Credentials) -> None:
     """Refuse a malformed reference before anything is asked of AWS."""
     if creds.profile is not None and not creds.profile.strip():
         raise UsageError("--profile is empty", "name a profile from ~/.aws/config")
-    role_only = (
-        ("session_name", creds.session_name),
-        ("external_id", creds.external_id),
-        (
-            "duration",
-            creds.duration,
-        ),
-    )
+    role_only = {
+        "session_name": creds.session_name,
+        "external_id": creds.external_id,
+        "duration": creds.duration,
+    }
     if creds.role_arn is None:
-        given = [name for name, value in role_only if value is not None]
+        given = [name for name, value in role_only.items() if value is not None]
         if given:
             raise UsageError(
                 f"assume_role {', '.join(given)} given without a role ARN",
@@ -272,7 +269,8 @@ def session(creds: Credentials | None = None) -> Any:
     creds = _active if creds is None else creds
     if creds.default:
         return _session()
-    resolved = _resolve(creds)
+    with _building:  # lock order everywhere: _building, then _resolve_lock
+        resolved = _resolve(creds)
     new = _session(creds.profile)
     new.register_component("credential_provider", _fixed_resolver(resolved))
     return new
