@@ -64,6 +64,7 @@ class KeyAdoption:
     restored: bool  # the material had been deleted or had expired: it is back now
     import_file: Path | None
     tfvars: Path | None
+    first_import: bool = False  # the key never held material: imported, nothing proven
 
 
 # ---- before anything is asked of AWS --------------------------------------------------------
@@ -292,10 +293,11 @@ def run(request: KeyAdoptRequest) -> KeyAdoption:
                 f"{request.source} holds {fingerprint}",
                 "point --source at the key's own material",
             )
-        if restored and not entries and key.key_spec == materials.SYMMETRIC:
-            log.info("%s: has never held material; importing it is not a proof", key.key_id)
         prove_by_reimport(kms, replace(key, valid_to=valid_to), material, request.source)
-    log.info("%s: proven: KMS accepted %s as its material", key.key_id, request.source)
+    # A symmetric key lists every material it ever held: none means this was its first.
+    first = restored and not entries and key.key_spec == materials.SYMMETRIC
+    if not first:
+        log.info("%s: proven: KMS accepted %s as its material", key.key_id, request.source)
     if restored:
         key = keys.wait_for_material(kms, key.arn)
         if valid_to is None:
@@ -305,7 +307,7 @@ def run(request: KeyAdoptRequest) -> KeyAdoption:
     import_file = write_import_file(request, name, key, aliases) if request.root else None
     if request.tfvars is not None:
         add_generation(request, name, fingerprint, key, _description(kms, key), aliases.own)
-    return KeyAdoption(key, name, fingerprint, restored, import_file, request.tfvars)
+    return KeyAdoption(key, name, fingerprint, restored, import_file, request.tfvars, first)
 
 
 def _description(kms: Any, key: KeyInfo) -> str | None:
@@ -369,7 +371,12 @@ def add_generation(
 
 def report(done: KeyAdoption) -> str:
     key = done.key
-    how = "its deleted material is back (re-imported)" if done.restored else "re-imported"
+    if done.first_import:
+        how = "imported: the key had never held material, so there was nothing to prove"
+    elif done.restored:
+        how = "its deleted material is back (re-imported)"
+    else:
+        how = "re-imported"
     lines = [
         f"key {key.key_id} holds the material of the source (fingerprint {done.fingerprint}; "
         f"{how}); state {key.state}; generation {done.generation}",

@@ -318,3 +318,14 @@ def test_the_key_can_be_named_by_its_alias(kms: Any, tmp_path: Path, root: Path)
     key_id, source, _ = _seed_key(kms, tmp_path)
     assert _adopt(ALIAS, source, root, "--alias", ALIAS, "--activate") == 0
     assert f'id = "{key_id}"' in (root / "adopt_g1.tf").read_text()  # the key's id, not alias
+
+
+def test_a_key_that_never_held_material_says_so(
+    kms: Any, tmp_path: Path, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`create-key` without the import: adopting imports, and does not claim a proof."""
+    key_id = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    _, source, _ = _seed_key(kms, tmp_path, alias=None)
+    assert _adopt(key_id, source, root) == 0
+    assert "the key had never held material" in capsys.readouterr().out
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
