@@ -43,10 +43,9 @@ module "keys" {
 }
 
 # State from earlier versions of this module: the key, its alias, replicas and grants move
-# into the one key of external-keys unchanged. The old per-key import steps
-# (terraform_data.material_import, replica_import, material_rotation) are dropped: they have
-# no destroy-time action, and module.keys's import step runs once in their place, finding
-# the material already there (see CHANGELOG).
+# into the one key of external-keys unchanged. The old import steps are forgotten (they have
+# no destroy-time action); module.keys's import step runs once in their place and finds the
+# material already there (see CHANGELOG).
 moved {
   from = aws_kms_external_key.this
   to   = module.keys.module.key["this"].aws_kms_external_key.this
@@ -65,4 +64,25 @@ moved {
 moved {
   from = aws_kms_grant.this
   to   = module.keys.module.key["this"].aws_kms_grant.this
+}
+
+removed {
+  from = terraform_data.material_import
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = terraform_data.replica_import
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = terraform_data.material_rotation
+  lifecycle {
+    destroy = false
+  }
 }

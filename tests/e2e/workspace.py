@@ -77,6 +77,13 @@ class Workspace:
         env = runner_env(stack, root_copy / ".tfdata", **watch.env())
         return cls(root_copy, stack, watch, TerraformRunner(root_copy, env))
 
+    def use_modules(self, modules: Path) -> None:
+        """Replace the copy of modules/ with `modules` (e.g. an earlier version's)."""
+        shutil.rmtree(self.dir.parent / "modules")
+        shutil.copytree(modules, self.dir.parent / "modules")
+        if self.initialised:  # new local module calls need installing; a re-init with state
+            self.tf("get")  # would ask the registry for the state's providers (see Makefile)
+
     def write_vars(self, **variables: Any) -> None:
         clean = {k: v for k, v in variables.items() if v is not None}
         (self.dir / "terraform.tfvars.json").write_text(json.dumps(clean, indent=2))

@@ -85,3 +85,28 @@ resource "aws_kms_grant" "this" {
     }
   }
 }
+
+# The per-key import steps of modules/external-key before external-keys (state moved here
+# with the key by modules/rotating-key's moved block). They have no destroy-time action and
+# the parent's one import step replaces them, so Terraform forgets them rather than
+# planning them as destroyed.
+removed {
+  from = terraform_data.material_import
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = terraform_data.replica_import
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = terraform_data.material_rotation
+  lifecycle {
+    destroy = false
+  }
+}
