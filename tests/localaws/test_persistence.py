@@ -580,3 +580,23 @@ def test_saves_under_concurrent_requests_never_fail_and_lose_nothing(tmp_path):
     finally:
         _offline_stack(root, "down", "--force")
     assert "SAVE FAILED" not in (root / "local-aws.log").read_text()
+
+
+def test_a_state_file_that_cannot_be_loaded_is_kept_aside(tmp_path, caplog):
+    state_dir = tmp_path / "aws"
+    state_dir.mkdir()
+    (state_dir / persistence.FILE_NAME).write_bytes(b"not a pickle")
+    assert not persistence.load(state_dir)
+    kept = state_dir / f"{persistence.FILE_NAME}.unloaded"
+    assert kept.read_bytes() == b"not a pickle"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert "could not load saved state" in caplog.text and str(kept) in caplog.text
+
+
+def test_save_now_reports_a_state_folder_it_cannot_write(tmp_path, monkeypatch):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(persistence, "_state_dir", blocked / "aws")
+    result = persistence.save_now()
+    assert result["saved"] is False
+    assert "state file" in result["failures"]

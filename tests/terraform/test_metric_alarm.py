@@ -5,6 +5,7 @@ replace on a new name, refuse a name already taken, import, destroy."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,44 @@ def test_the_region_argument_places_the_alarm_and_forces_replacement(
     assert code == 2, out + err
     assert "must be replaced" in out and "# forces replacement" in out
     runner.destroy(vars={"alarm_name": name, "region": "us-west-2"})
+
+
+ACTIONS = """
+variable "alarm_name" { type = string }
+variable "alarm_actions" { type = list(string) }
+resource "aws_cloudwatch_metric_alarm" "expiry" {
+  alarm_name                = var.alarm_name
+  namespace                 = "AWS/KMS"
+  metric_name               = "SecondsUntilKeyMaterialExpiration"
+  dimensions                = { KeyId = "1234abcd-12ab-34cd-56ef-1234567890ab" }
+  statistic                 = "Minimum"
+  period                    = 300
+  evaluation_periods        = 1
+  comparison_operator       = "LessThanThreshold"
+  threshold                 = 864000
+  alarm_actions             = var.alarm_actions
+  ok_actions                = []
+  insufficient_data_actions = ["arn:aws:sns:us-east-1:123456789012:ops"]
+  treat_missing_data        = "breaching"
+}
+"""
+
+
+def test_action_lists_empty_or_not_re_plan_clean(
+    tf: Any, tmp_path: Path, offline_stack: OfflineStack
+) -> None:
+    """What modules pass from `optional(list(string), [])`: an empty list is not a diff."""
+    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
+    runner = tf(write_root(tmp_path / "r", ACTIONS))
+    runner.init()
+    for actions in ([], ["arn:aws:sns:us-east-1:123456789012:pager"]):
+        variables = {"alarm_name": name, "alarm_actions": actions}
+        runner.apply(vars=variables)
+        listed = json.dumps(actions)
+        code, out, err = runner.plan(f"-var=alarm_name={name}", f"-var=alarm_actions={listed}")
+        assert code == 0, out + err
+        (stored,) = _alarms(offline_stack, name)
+        assert stored["AlarmActions"] == actions
+        assert stored["InsufficientDataActions"] == ["arn:aws:sns:us-east-1:123456789012:ops"]
+        assert stored["TreatMissingData"] == "breaching"
+    runner.destroy(vars={"alarm_name": name, "alarm_actions": []})

@@ -297,9 +297,26 @@ def load(state_dir: Path) -> bool:
             found = state.get("format") if isinstance(state, dict) else None
             raise ValueError(f"saved format {found}, this server reads {FORMAT}")
     except Exception as exc:
-        log.error("could not load saved state from %s (%s); starting empty", target, exc)
+        log.error(
+            "could not load saved state from %s (%s); starting empty, the file is kept as %s",
+            target,
+            exc,
+            _keep_unloaded(target),
+        )
         return False
-    return bool(restore(state["parts"]))
+    loaded = restore(state["parts"])
+    if set(loaded) != set(state["parts"]):
+        log.error("the file with the parts not loaded is kept as %s", _keep_unloaded(target))
+    return bool(loaded)
+
+
+def _keep_unloaded(target: Path) -> Path:
+    """Copy a state file that did not (fully) load aside, before a save overwrites it."""
+    kept = target.with_name(f"{target.name}.unloaded")
+    fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(target.read_bytes())
+    return kept
 
 
 def _load_format_2(state: dict[str, Any]) -> bool:
@@ -327,6 +344,9 @@ def save_now() -> dict[str, Any]:
     except SaveError as exc:
         _log_failure(exc, retry_in_s=None)
         return {"saved": False, "failures": exc.failures}
+    except OSError as exc:  # the folder or the disk: nothing was written
+        _log_failure(exc, retry_in_s=None)
+        return {"saved": False, "failures": {"state file": f"{type(exc).__name__}: {exc}"}}
     return {"saved": True, "failures": {}}
 
 
