@@ -234,13 +234,13 @@ def import_block(to: str, key_id: str) -> str:
     return f"import {{\n  to = {to}\n  id = {json.dumps(key_id)}\n}}\n"
 
 
+def generation_key_address(module_address: str, generation: str) -> str:
+    """Where modules/rotating-key keeps a generation's key (external-keys' per-key module)."""
+    return f'{module_address}.module.generations.module.key["{generation}"].{RESOURCE_TYPE}.this'
+
+
 def write_import_file(root: Path, generation: str, module_address: str, old: OldKey) -> Path:
-    blocks = [
-        import_block(
-            f'{module_address}.module.generation["{generation}"].{RESOURCE_TYPE}.this',
-            old.key_id,
-        )
-    ]
+    blocks = [import_block(generation_key_address(module_address, generation), old.key_id)]
     if old.alias_addresses:
         blocks.append(
             import_block(f"{module_address}.aws_kms_alias.active", old.alias_addresses[0][1])

@@ -296,21 +296,17 @@ def fetch_params(
 
 def wire_kms_client(key_id: str, region: str | None = None) -> Any:
     """A KMS client that keeps timestamps as sent (what AWS CLI v1 prints by default)."""
-    import boto3
-    import botocore.session
     from botocore.config import Config
 
     from . import aws
 
-    core = botocore.session.get_session()
+    core = aws.session()  # the run's credentials (profile, assumed role), like every client
     core.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=lambda value: value
     )
     config = Config(retries=aws.RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
     try:
-        return boto3.session.Session(botocore_session=core).client(
-            "kms", region_name=region or aws.region_of(key_id), config=config
-        )
+        return core.create_client("kms", region_name=region or aws.region_of(key_id), config=config)
     except Exception as exc:
         raise aws.translate(exc) from None
 

@@ -1,8 +1,11 @@
 """botocore clients configured for KMS's quirks, and AWS errors turned into one-line advice.
 
 Credentials, profiles, Regions and endpoints come from boto3's default chain (so
-AWS_ENDPOINT_URL_KMS selects the offline stack). A key ARN names its own Region, which wins
-over the environment so the helper always talks to the Region Terraform created the key in.
+AWS_ENDPOINT_URL_KMS selects the offline stack), unless the run names a profile or a role to
+assume (`Credentials`, the provider block's `profile` and `assume_role`): then every client of
+the process acts as that principal (see `use_credentials`). A key ARN names its own Region,
+which wins over the environment so the helper always talks to the Region Terraform created
+the key in.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .errors import AwsError, UsageError
+from .errors import AwsError, KmsImportError, UsageError
 
 T = TypeVar("T")
 log = logging.getLogger("kms-import")
@@ -57,25 +61,312 @@ def client(service: str, region: str | None = None) -> Any:
     config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
     try:
         with _building:  # botocore sessions and client creation are not thread-safe
-            return _session().create_client(service, region_name=region, config=config)
+            return session().create_client(service, region_name=region, config=config)
+    except KmsImportError:
+        raise
     except Exception as exc:  # botocore raises NoRegionError and friends at construction
         raise translate(exc) from None
 
 
 _loader: Any = None
-_building = threading.Lock()
+_building = threading.RLock()  # re-entered: a first client assumes the role
 
 
-def _session() -> Any:
+def _session(profile: str | None = None) -> Any:
     import botocore.session
 
     global _loader
-    session = botocore.session.Session()
+    session = botocore.session.Session(profile=profile)
     if _loader is None:
         _loader = session.get_component("data_loader")
     else:
         session.register_component("data_loader", _loader)
     return session
+
+
+# ---- whose credentials ---------------------------------------------------------------------
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+MIN_DURATION_S, MAX_DURATION_S = 15 * 60, 12 * 3600  # the provider's and STS's bounds
+DEFAULT_SESSION_NAME = "kms-import"
+# Assumed credentials are renewed this long before they expire (botocore's 15 min default
+# would renew a 15 min session on every request); past the mandatory mark calls wait for it.
+REFRESH_S, MANDATORY_REFRESH_S = 5 * 60, 2 * 60
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Whose credentials the helper uses: the provider block's `profile` and `assume_role`.
+
+    Only references (a profile name, a role ARN): never a secret. All None: boto3's chain."""
+
+    profile: str | None = None
+    role_arn: str | None = None
+    session_name: str | None = None
+    external_id: str | None = field(default=None, repr=False)  # may be a shared secret
+    duration: str | None = None  # as the provider writes it: "1h", "15m", "1h30m", "900s"
+
+    def __post_init__(self) -> None:
+        check_credentials(self)
+
+    @property
+    def default(self) -> bool:
+        return self.profile is None and self.role_arn is None
+
+    def describe(self) -> str:
+        """For messages: the role and the profile, by name."""
+        parts = [f"role {self.role_arn}"] if self.role_arn else []
+        if self.profile:
+            parts.append(f"profile {self.profile}")
+        return " with ".join(parts) if parts else "the default credentials"
+
+    @classmethod
+    def from_query(cls, profile: object, assume_role: object) -> Credentials:
+        """From hashicorp/external query fields: `profile` (a name, "" = none) and
+        `assume_role` (jsonencode of the provider's block; "", "null" = none)."""
+        import json
+
+        if profile is not None and not isinstance(profile, str):
+            raise UsageError('the query\'s "profile" must be a string', "pass a profile name")
+        block: object = None
+        if isinstance(assume_role, str) and assume_role.strip() not in ("", "null"):
+            try:
+                block = json.loads(assume_role)
+            except json.JSONDecodeError:
+                raise UsageError(
+                    'the query\'s "assume_role" is not JSON', "pass jsonencode(var.assume_role)"
+                ) from None
+        elif assume_role not in (None, "", "null"):
+            raise UsageError(
+                'the query\'s "assume_role" must be a JSON string',
+                "pass jsonencode(var.assume_role)",
+            )
+        if block is not None and not isinstance(block, dict):
+            raise UsageError(
+                'the query\'s "assume_role" must be a JSON object',
+                "pass jsonencode(var.assume_role): role_arn, session_name, external_id, duration",
+            )
+        fields = block or {}
+        unknown = sorted(set(fields) - {"role_arn", "session_name", "external_id", "duration"})
+        if unknown:
+            raise UsageError(
+                f"assume_role has unknown field(s) {', '.join(unknown)}",
+                "use role_arn, session_name, external_id and duration",
+            )
+        if fields and not fields.get("role_arn"):
+            raise UsageError("assume_role needs role_arn", "set assume_role.role_arn")
+        return cls(
+            profile=profile or None,
+            role_arn=_text(fields.get("role_arn")),
+            session_name=_text(fields.get("session_name")),
+            external_id=_text(fields.get("external_id")),
+            duration=_text(fields.get("duration")),
+        )
+
+
+QUERY_FIELDS = ("profile", "assume_role")
+
+
+def query_credentials(
+    query: dict[str, Any], flags: Credentials
+) -> tuple[Credentials, dict[str, Any]]:
+    """Split an external data source query into its credentials (fields `profile` and
+    `assume_role`) and the rest. Flags and query may both name them only if they agree."""
+    rest = {k: v for k, v in query.items() if k not in QUERY_FIELDS}
+    if not any(k in query for k in QUERY_FIELDS):
+        return flags, rest
+    asked = Credentials.from_query(query.get("profile"), query.get("assume_role"))
+    if not flags.default and asked != flags:
+        raise UsageError(
+            "the query and the flags name different credentials",
+            "pass profile and assume_role one way only",
+        )
+    return asked, rest
+
+
+def _text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"assume_role field {value!r} is not a string", "pass strings")
+    return value
+
+
+def check_credentials(creds: Credentials) -> None:
+    """Refuse a malformed reference before anything is asked of AWS."""
+    if creds.profile is not None and not creds.profile.strip():
+        raise UsageError("--profile is empty", "name a profile from ~/.aws/config")
+    role_only = {
+        "session_name": creds.session_name,
+        "external_id": creds.external_id,
+        "duration": creds.duration,
+    }
+    if creds.role_arn is None:
+        given = [name for name, value in role_only.items() if value is not None]
+        if given:
+            raise UsageError(
+                f"assume_role {', '.join(given)} given without a role ARN",
+                "pass --assume-role-arn (assume_role.role_arn)",
+            )
+        return
+    if not _ROLE_ARN.fullmatch(creds.role_arn):
+        raise UsageError(
+            f"{creds.role_arn!r} is not an IAM role ARN",
+            "use arn:aws:iam::ACCOUNT:role/NAME",
+        )
+    if creds.session_name is not None and not _SESSION_NAME.fullmatch(creds.session_name):
+        raise UsageError(
+            f"assume_role session name {creds.session_name!r} is not valid",
+            "use 2 to 64 letters, digits and +=,.@_-",
+        )
+    if creds.external_id is not None and not _EXTERNAL_ID.fullmatch(creds.external_id):
+        raise UsageError(
+            "assume_role external id is not valid",  # it may be a shared secret: not echoed
+            "use 2 to 1224 letters, digits and +=,.@:/_-",
+        )
+    if creds.duration is not None:
+        duration_seconds(creds.duration)
+
+
+def duration_seconds(text: str) -> int:
+    """The provider's duration ("1h", "90m", "1h30m", "3600s") in seconds, 15 min to 12 h."""
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise UsageError(
+            f"assume_role duration {text!r} is not a duration",
+            'write it like the provider: "1h", "45m" or "1h30m"',
+        )
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if not MIN_DURATION_S <= total <= MAX_DURATION_S:
+        raise UsageError(
+            f"assume_role duration {text!r} is outside 15m to 12h", "pick a duration in that range"
+        )
+    return total
+
+
+_active = Credentials()
+_resolved: dict[Credentials, Any] = {}
+_resolve_lock = threading.Lock()
+
+
+def use_credentials(creds: Credentials) -> None:
+    """Every client made from now on acts with `creds`; forgets credentials resolved before
+    (cli.main calls this once per run)."""
+    global _active
+    with _resolve_lock:
+        _active = creds
+        _resolved.clear()
+
+
+def session(creds: Credentials | None = None) -> Any:
+    """THE place that builds sessions. Default credentials: a fresh session, so credentials
+    and Region come from the environment as it is now. A profile or a role: the profile's
+    session (its Region too), with the credentials resolved once per process and shared by
+    every client (assumed-role credentials are refreshed before they expire)."""
+    creds = _active if creds is None else creds
+    if creds.default:
+        return _session()
+    with _building:  # lock order everywhere: _building, then _resolve_lock
+        resolved = _resolve(creds)
+    new = _session(creds.profile)
+    new.register_component("credential_provider", _fixed_resolver(resolved))
+    return new
+
+
+def _resolve(creds: Credentials) -> Any:
+    with _resolve_lock:
+        if creds not in _resolved:
+            base = _session(creds.profile)  # its own: a session caches what it resolved
+            _resolved[creds] = _assume(creds, base) if creds.role_arn else _base(creds, base)
+        return _resolved[creds]
+
+
+def _base(creds: Credentials, session_: Any) -> Any:
+    """The profile's (or ambient) credentials; None lets botocore say NoCredentialsError."""
+    from botocore import exceptions as bx
+
+    try:
+        return session_.get_credentials()
+    except bx.ProfileNotFound:
+        raise UsageError(
+            f"AWS profile {creds.profile!r} is not in the AWS config files",
+            "check --profile (`aws configure list-profiles`) or AWS_CONFIG_FILE",
+        ) from None
+    except KmsImportError:
+        raise
+    except Exception as exc:  # a profile's own assume-role or SSO login failing
+        raise translate(exc, f"resolving {creds.describe()}") from None
+
+
+def _assume(creds: Credentials, session_: Any) -> Any:
+    """sts:AssumeRole with the profile's (or ambient) credentials, as the provider does;
+    the result refreshes itself before it expires. Failure: one line naming role and
+    profile."""
+    from botocore.config import Config
+    from botocore.credentials import AssumeRoleCredentialFetcher, RefreshableCredentials
+
+    source = _base(creds, session_)
+    if source is None:
+        raise AwsError(
+            f"cannot assume {creds.describe()}: no AWS credentials to assume it with",
+            "set AWS_PROFILE or credentials, or pass --profile",
+        )
+    extra: dict[str, Any] = {"RoleSessionName": creds.session_name or DEFAULT_SESSION_NAME}
+    if creds.external_id:
+        extra["ExternalId"] = creds.external_id
+    if creds.duration:
+        extra["DurationSeconds"] = duration_seconds(creds.duration)
+    config = Config(retries=RETRIES, user_agent_extra="kms-import")  # type: ignore[arg-type]
+
+    def sts_client(service: str, **kwargs: Any) -> Any:
+        with _building:  # also on renewal, from whichever thread needs it
+            return session_.create_client(service, config=config, **kwargs)
+
+    fetcher = AssumeRoleCredentialFetcher(
+        sts_client, source, creds.role_arn, extra_args=extra, expiry_window_seconds=REFRESH_S
+    )
+
+    def fetch() -> dict[str, Any]:
+        try:
+            return dict(fetcher.fetch_credentials())
+        except Exception as exc:
+            raise _assume_error(creds, exc) from None
+
+    return RefreshableCredentials.create_from_metadata(
+        metadata=fetch(),
+        refresh_using=fetch,
+        method="assume-role",
+        advisory_timeout=REFRESH_S,
+        mandatory_timeout=MANDATORY_REFRESH_S,
+    )
+
+
+def _assume_error(creds: Credentials, exc: BaseException) -> AwsError:
+    inner = translate(exc, "AssumeRole")
+    detail = inner.message.removeprefix("AssumeRole: ")
+    return AwsError(
+        f"cannot assume {creds.describe()}: {detail}",
+        "check the role ARN, its trust policy (this principal, the external id) and the "
+        "duration the role allows",
+        inner.code,
+    )
+
+
+def _fixed_resolver(resolved: Any) -> Any:
+    from botocore.credentials import CredentialProvider, CredentialResolver
+
+    class Resolved(CredentialProvider):  # type: ignore[misc]
+        METHOD = "kms-import"
+        CANONICAL_NAME = "custom-kms-import"
+
+        def load(self) -> Any:
+            return resolved
+
+    return CredentialResolver([Resolved()])
 
 
 def is_key_arn(key_id: str) -> bool:

@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import KmsImportError
+
+if TYPE_CHECKING:
+    from .aws import Credentials
 
 log = logging.getLogger("kms-import")
 
@@ -78,7 +82,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
     if args.source:
         print(fingerprint_of(args.source, args.key_spec))
         return 0
-    json.dump(from_query(sys.stdin.read()), sys.stdout)
+    json.dump(from_query(sys.stdin.read(), credentials_of(args)), sys.stdout)
     sys.stdout.write("\n")
     return 0
 
@@ -87,7 +91,7 @@ def cmd_plan_keys(args: argparse.Namespace) -> int:
     """external-keys' plan step: every unrecorded material's fingerprint, JSON in and out."""
     from .fingerprint import plan_keys
 
-    json.dump(plan_keys(sys.stdin.read()), sys.stdout)
+    json.dump(plan_keys(sys.stdin.read(), credentials_of(args)), sys.stdout)
     sys.stdout.write("\n")
     return 0
 
@@ -251,25 +255,63 @@ def cmd_import_wrapped(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    """Move a key made with key_material_base64 under the module; list plaintext copies."""
+    """--state: move a key made with key_material_base64 under the module and list plaintext
+    copies. --key-id: adopt a key made outside Terraform (the seed's CLI commands)."""
+    if args.key_id:
+        return _adopt_key(args)
     from .adopt import AdoptRequest, report, run
+    from .errors import UsageError
 
+    for flag, value in (("--alias", args.alias), ("--valid-to", args.valid_to)):
+        if value:
+            raise UsageError(f"{flag} goes with --key-id, not --state", f"drop {flag}")
     plan, copies = run(
         AdoptRequest(
             state=args.state,
             source=args.source,
             address=args.address,
-            generation=args.generation,
+            generation=args.generation or "g1",
             root=args.root,
             tfvars=args.tfvars,
             module_address=args.module_address,
             activate=args.activate,
             scan=tuple(args.scan or ()),
             leftovers_only=args.leftovers_only,
-            key_spec=args.key_spec,
+            key_spec=args.key_spec or "SYMMETRIC_DEFAULT",
         )
     )
     print(report(plan, copies))
+    return 0
+
+
+def _adopt_key(args: argparse.Namespace) -> int:
+    from .adopt_key import KeyAdoptRequest, report, run
+    from .errors import UsageError
+    from .validto import parse
+
+    for flag, value in (
+        ("--address", args.address),
+        ("--scan", args.scan),
+        ("--leftovers-only", args.leftovers_only),
+        ("--key-spec", args.key_spec),
+    ):
+        if value:
+            raise UsageError(f"{flag} goes with --state, not --key-id", f"drop {flag}")
+    done = run(
+        KeyAdoptRequest(
+            key_id=args.key_id,
+            source=args.source,
+            aliases=tuple(args.alias or ()),
+            root=args.root,
+            tfvars=args.tfvars,
+            generation=args.generation,
+            activate=args.activate,
+            module_address=args.module_address,
+            region=args.region,
+            valid_to=parse(args.valid_to) if args.valid_to else None,
+        )
+    )
+    print(report(done))
     return 0
 
 
@@ -279,6 +321,41 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: error: {message}; see `{self.prog} --help`", file=sys.stderr)
         sys.exit(2)
+
+
+def _credentials_parent() -> _Parser:
+    """The flags of every command that calls AWS: the provider block's profile and
+    assume_role, so the helper acts as the same principal as Terraform's provider. Only
+    references: a profile name and a role ARN, never a secret."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("credentials (as the provider's profile and assume_role)")
+    group.add_argument("--profile", metavar="NAME", help="AWS profile (default: boto3's chain)")
+    group.add_argument(
+        "--assume-role-arn",
+        metavar="ARN",
+        help="assume this role (sts:AssumeRole with the profile's or ambient credentials)",
+    )
+    group.add_argument(
+        "--assume-role-session-name", metavar="NAME", help="role session name (default: kms-import)"
+    )
+    group.add_argument("--assume-role-external-id", metavar="ID", help="the role's external id")
+    group.add_argument(
+        "--assume-role-duration", metavar="DURATION", help='session duration, e.g. "1h" (15m-12h)'
+    )
+    return parent
+
+
+def credentials_of(args: argparse.Namespace) -> Credentials:
+    """The credentials a run's flags name (all None for commands without the flags)."""
+    from .aws import Credentials
+
+    return Credentials(
+        profile=getattr(args, "profile", None),
+        role_arn=getattr(args, "assume_role_arn", None),
+        session_name=getattr(args, "assume_role_session_name", None),
+        external_id=getattr(args, "assume_role_external_id", None),
+        duration=getattr(args, "assume_role_duration", None),
+    )
 
 
 def _add_key(parser: argparse.ArgumentParser) -> None:
@@ -302,12 +379,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, run: Callable[[argparse.Namespace], int], text: str):  # type: ignore[no-untyped-def]
-        cmd = sub.add_parser(name, help=text, description=text)
+    credentials = [_credentials_parent()]
+
+    def command(  # type: ignore[no-untyped-def]
+        name: str, run: Callable[[argparse.Namespace], int], text: str, *, aws: bool = False
+    ):
+        parents = credentials if aws else []
+        cmd = sub.add_parser(name, help=text, description=text, parents=parents)
         cmd.set_defaults(run=run)
         return cmd
 
-    imp = command("import", cmd_import, "import material into an EXTERNAL key and prove it")
+    imp = command(
+        "import", cmd_import, "import material into an EXTERNAL key and prove it", aws=True
+    )
     _add_key(imp)
     imp.add_argument("--source", required=True, help="material source URI (never the material)")
     imp.add_argument(
@@ -333,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_rotate_material,
         "import new material into a symmetric key and rotate to it on demand (same key id), "
         "for each --source in order; idempotent",
+        aws=True,
     )
     _add_key(rot)
     rot.add_argument(
@@ -355,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fingerprint",
         cmd_fingerprint,
         "print the material's non-secret fingerprint (no --source: JSON on stdin/out)",
+        aws=True,
     )
     fp.add_argument("--source", help="material source URI")
     fp.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
@@ -363,13 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
         "plan-keys",
         cmd_plan_keys,
         "external-keys' plan step: stdin {NAME or NAME#N: JSON {source, key_spec}}, stdout "
-        "{same keys: fingerprint} (hashicorp/external's protocol)",
+        "{same keys: fingerprint} (hashicorp/external's protocol); the query may also carry "
+        "profile and assume_role (jsonencode of the provider's block)",
+        aws=True,
     )
     batch = command(
         "import-keys",
         cmd_import_keys,
         "external-keys' import step: import, replicate and rotate every --key's material in "
         "one process (keys already up to date are skipped); exit 1 if any key failed",
+        aws=True,
     )
     batch.add_argument(
         "--key",
@@ -389,15 +478,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="keys handled at once (default: 8)",
     )
 
-    test = command("test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip")
+    test = command(
+        "test", cmd_test, "the seed's encrypt test, as an encrypt/decrypt round trip", aws=True
+    )
     _add_key(test)
     test.add_argument("--out", type=Path, help="also write the ciphertext to this file")
 
-    ver = command("verify", cmd_verify, "prove the key holds the material of --source")
+    ver = command("verify", cmd_verify, "prove the key holds the material of --source", aws=True)
     _add_key(ver)
     ver.add_argument("--source", required=True, help="material source URI")
 
-    status = command("status", cmd_status, "state, expiry, aliases and fingerprint of keys")
+    status = command(
+        "status", cmd_status, "state, expiry, aliases and fingerprint of keys", aws=True
+    )
     status.add_argument("--key-id", action="append", help="repeatable")
     status.add_argument(
         "--key-arns-json",
@@ -417,7 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     command("sources", cmd_sources, "list the material source schemes with examples")
 
     params = command(
-        "params", cmd_params, "air-gapped step 1: fetch import parameters into a work folder"
+        "params",
+        cmd_params,
+        "air-gapped step 1: fetch import parameters into a work folder",
+        aws=True,
     )
     _add_key(params)
     params.add_argument(
@@ -448,7 +544,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     iw = command(
-        "import-wrapped", cmd_import_wrapped, "air-gapped step 3: import a work folder's material"
+        "import-wrapped",
+        cmd_import_wrapped,
+        "air-gapped step 3: import a work folder's material",
+        aws=True,
     )
     iw.add_argument("--in", dest="in_dir", type=Path, required=True, help="the work folder")
     iw.add_argument("--key-id", help="default: the KeyId in the folder's import.txt")
@@ -456,7 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     iw.add_argument("--valid-to", help="RFC 3339 expiry; omit for material that never expires")
 
     scan = command(
-        "leak-scan", cmd_leak_scan, "search files and folders for the material (raw, base64, hex)"
+        "leak-scan",
+        cmd_leak_scan,
+        "search files and folders for the material (raw, base64, hex)",
+        aws=True,
     )
     scan.add_argument("--source", required=True, help="material source URI")
     scan.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
@@ -465,17 +567,36 @@ def build_parser() -> argparse.ArgumentParser:
     adopt = command(
         "adopt",
         cmd_adopt,
-        "move a key made with key_material_base64 under modules/rotating-key, and list "
-        "the plaintext copies the old setup left",
+        "bring an existing key under modules/rotating-key (same key, same material): one made "
+        "outside Terraform (--key-id), or one made with key_material_base64 (--state, which "
+        "also lists the plaintext copies the old setup left)",
+        aws=True,
     )
-    adopt.add_argument(
-        "--state",
-        required=True,
-        help="the old root's state: a terraform.tfstate or s3://BUCKET/KEY",
+    what = adopt.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--key-id", help="a key made outside Terraform (key id, key ARN or alias name)"
+    )
+    what.add_argument(
+        "--state", help="the old root's state: a terraform.tfstate or s3://BUCKET/KEY"
     )
     adopt.add_argument("--source", required=True, help="material source URI of the same material")
+    adopt.add_argument(
+        "--alias",
+        action="append",
+        metavar="NAME",
+        help="with --key-id: an alias of the key to adopt too (the root's alias_name, with "
+        "--activate); repeatable",
+    )
+    adopt.add_argument(
+        "--valid-to",
+        help="with --key-id, for a key whose material expired: the expiry to re-import with",
+    )
+    adopt.add_argument("--region", help="with --key-id: AWS Region (default: from the ARN)")
     adopt.add_argument("--address", help="the old aws_kms_external_key (needed if several)")
-    adopt.add_argument("--generation", default="g1", help="generation name (default: g1)")
+    adopt.add_argument(
+        "--generation",
+        help="generation name (default: g1 for --state; the next free gN for --key-id)",
+    )
     adopt.add_argument(
         "--root", type=Path, help="the new root: adopt_GEN.tf (import blocks) goes here"
     )
@@ -495,12 +616,15 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument(
         "--leftovers-only", action="store_true", help="only list the plaintext copies left"
     )
-    adopt.add_argument("--key-spec", default="SYMMETRIC_DEFAULT", choices=sorted(SPECS))
+    adopt.add_argument(
+        "--key-spec", choices=sorted(SPECS), help="with --state (default: SYMMETRIC_DEFAULT)"
+    )
 
     delete = command(
         "delete-material",
         cmd_delete_material,
         "DeleteImportedKeyMaterial on a generation's key and replicas (asks first)",
+        aws=True,
     )
     delete.add_argument("generation", metavar="GEN")
     delete.add_argument(
@@ -588,6 +712,8 @@ def _add_no_fingerprint(parser: argparse.ArgumentParser) -> None:
 def _configure_logging(debug: bool, quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("kms-import: %(message)s"))
+    for old in log.handlers[:]:  # a second run in one process: one handler, today's stderr
+        log.removeHandler(old)
     log.addHandler(handler)
     log.setLevel(logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO)
     log.propagate = False  # botocore's own loggers stay silent: they would log request bodies
@@ -602,6 +728,12 @@ def interrupted() -> int:
     return 130
 
 
+def _use_credentials(args: argparse.Namespace) -> None:
+    from . import aws
+
+    aws.use_credentials(credentials_of(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -610,6 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .compat import require
 
         require(args.requires)
+        _use_credentials(args)
         return int(args.run(args))
     except KmsImportError as exc:
         if args.debug:

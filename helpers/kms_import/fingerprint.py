@@ -3,7 +3,9 @@
 `fingerprint`: Terraform sends {"source": URI, "key_spec": SPEC} on stdin and receives
 {"fingerprint": "..."}: a value that identifies the material without revealing it.
 `plan-keys`: the same for every material of a whole external-keys instance in one run.
-For a `generate:` source this is where the material is first drawn and escrowed.
+For a `generate:` source this is where the material is first drawn and escrowed. Either query
+may also carry `profile` and `assume_role` (jsonencode of the provider's block): the
+credentials for secretsmanager:, ssm: and escrow sources.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import aws
 from .errors import KmsImportError, UsageError
 from .keyspecs import key_spec
 from .sources import open_source
@@ -23,7 +26,7 @@ def fingerprint_of(source: str, spec_name: str = "SYMMETRIC_DEFAULT") -> str:
         return material.fingerprint(spec)
 
 
-def from_query(text: str) -> dict[str, str]:
+def from_query(text: str, flags: aws.Credentials | None = None) -> dict[str, str]:
     try:
         query = json.loads(text or "{}")
     except json.JSONDecodeError:
@@ -32,6 +35,8 @@ def from_query(text: str) -> dict[str, str]:
         ) from None
     if not isinstance(query, dict) or not isinstance(query.get("source"), str):
         raise UsageError('the query needs a "source" string', 'send {"source": "file:///..."}')
+    creds, query = aws.query_credentials(query, flags or aws.Credentials())
+    aws.use_credentials(creds)
     spec_name = query.get("key_spec") or "SYMMETRIC_DEFAULT"
     return {"fingerprint": fingerprint_of(query["source"], str(spec_name))}
 
@@ -41,12 +46,15 @@ def from_query(text: str) -> dict[str, str]:
 PLAN_POOL = 4
 
 
-def plan_keys(text: str) -> dict[str, str]:
+def plan_keys(text: str, flags: aws.Credentials | None = None) -> dict[str, str]:
     """The external-keys module's plan step (hashicorp/external's protocol): a JSON object
     of strings in, "NAME" or "NAME#N" -> jsonencode({source, key_spec}); the same keys
-    -> fingerprint out. Sources are read a few at a time; the first failing entry (in name
+    -> fingerprint out (fields `profile` and `assume_role` are credentials, not keys).
+    Sources are read a few at a time; the first failing entry (in name
     order) is reported in one line naming it."""
-    wanted = {name: _plan_entry(name, value) for name, value in _plan_query(text).items()}
+    creds, query = aws.query_credentials(_plan_query(text), flags or aws.Credentials())
+    aws.use_credentials(creds)
+    wanted = {name: _plan_entry(name, value) for name, value in query.items()}
     if not wanted:
         return {}
     with ThreadPoolExecutor(max_workers=min(PLAN_POOL, len(wanted))) as pool:
