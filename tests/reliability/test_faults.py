@@ -193,7 +193,7 @@ class Stalled:
                 cmdline = Path(f"/proc/{self.helper_pid}/cmdline").read_bytes().split(b"\0")
                 # The helper itself, or the broker's worker running the import step for it.
                 helper = any(arg.endswith(b"kms-import") for arg in cmdline)
-                helper = helper and b"import" in cmdline
+                helper = helper and b"import-keys" in cmdline
                 assert helper or b"kms_import.broker.server" in cmdline, cmdline
                 return self.helper_pid
             if self.proc.poll() is not None:
@@ -245,7 +245,7 @@ def test_second_apply_is_refused_then_killed_helper_reruns(
     assert ws.kms().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
 
     rerun = ws.apply()  # the import step was not recorded as done: it runs again
-    assert "importing material" in rerun.stdout + rerun.stderr
+    assert "this (" in rerun.stdout and "): imported;" in rerun.stdout
     assert _assert_converged(ws, material) == key_id
 
 
@@ -277,7 +277,7 @@ def test_terraform_killed_mid_import_then_apply_converges(
     assert IMPORT_STEP not in state  # ...and the import step was never recorded as done.
 
     rerun = ws.apply()
-    assert "importing material" in rerun.stdout + rerun.stderr
+    assert "this (" in rerun.stdout and "): imported;" in rerun.stdout
     assert not lock_info.exists()  # released as usual by the run that converged
     assert _assert_converged(ws, material) == key_id
 
@@ -326,7 +326,7 @@ def test_material_expiring_between_plan_and_apply(clean_stack: OfflineStack, tmp
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
 
     applied = ws.tf("apply", "-input=false", str(plan))
-    assert "importing material" in applied.stdout
+    assert "this (" in applied.stdout and "): imported;" in applied.stdout
     meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     assert _rfc3339(meta["ValidTo"].astimezone(UTC)) == renewed
     assert _assert_converged(ws, material) == key_id

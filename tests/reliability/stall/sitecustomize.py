@@ -1,4 +1,5 @@
-"""Test-only: hold `kms-import import` between GetParametersForImport and ImportKeyMaterial.
+"""Test-only: hold `kms-import import` (or `import-keys`, in the thread importing a key)
+between GetParametersForImport and ImportKeyMaterial.
 
 Put this folder first on PYTHONPATH and set RELIABILITY_STALL_DIR: once the helper has its
 import parameters and has wrapped the material, it writes `stalled-<pid>` there (the pid of
@@ -20,7 +21,9 @@ except ImportError:
     pass
 
 _dir = os.environ.get("RELIABILITY_STALL_DIR")
-_helper = os.path.basename(sys.argv[0]) == "kms-import" and "import" in sys.argv[1:]
+_helper = os.path.basename(sys.argv[0]) == "kms-import" and bool(
+    {"import", "import-keys"} & set(sys.argv[1:])
+)
 # The broker's server (kms_import.broker.server): every worker it forks inherits the stall,
 # and only the import step's worker wraps material.
 # While site runs, `python -m X` has only "-m" for X in sys.argv; orig_argv has it all.
