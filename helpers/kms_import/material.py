@@ -7,10 +7,10 @@ import hmac
 from types import TracebackType
 from typing import Protocol, Self
 
+from . import wrapping
 from .errors import MaterialError
 from .keyspecs import WRAPPING_ALGORITHMS, KeySpec
 from .privatekeys import check_private_key, public_key_der, public_key_fingerprint
-from .wrapping import wrap
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
 # It identifies the material without revealing it, and never changes between versions.
@@ -115,7 +115,7 @@ class Material:
         return public_key_fingerprint(self.public_key_der())
 
     def wrap(self, public_key_der: bytes, algorithm: str) -> bytes:
-        return wrap(self._buf, public_key_der, algorithm)
+        return wrapping.wrap(self._buf, public_key_der, algorithm)
 
     def mac(self, message: bytes, hash_name: str) -> bytes:
         return hmac.new(self._buf, message, hash_name).digest()
