@@ -25,7 +25,7 @@ from .errors import FingerprintMismatch, KeyStateError, UsageError, Verification
 from .fingerprint import fingerprint_of
 from .importer import ImportRequest, import_material, set_enabled
 from .keys import KeyInfo
-from .keyspecs import key_spec
+from .keyspecs import PROOF_ENCRYPTION_CONTEXT, key_spec
 from .materials import (
     PENDING_ROTATION,
     SYMMETRIC,
@@ -341,5 +341,6 @@ def _wait_current(kms: Any, key: KeyInfo, step: _Step) -> str:
 def _final_proof(kms: Any, key: KeyInfo) -> str:
     if key.state != "Enabled":
         return f"not proven: the key is {key.state}"
-    verify.round_trip(kms, key.arn, secrets.token_bytes(32))
+    # The proofs' fixed context: the importer policy allows Encrypt/Decrypt only with it.
+    verify.round_trip(kms, key.arn, secrets.token_bytes(32), PROOF_ENCRYPTION_CONTEXT)
     return "encrypt/decrypt round trip with the current material"
