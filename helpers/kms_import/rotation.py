@@ -287,19 +287,21 @@ def _import(
 
 def _rotate_and_prove(kms: Any, key: KeyInfo, step: _Step) -> None:
     """RotateKeyOnDemand, then: DescribeKey names the new material, Encrypt uses it, and a
-    ciphertext made just before still decrypts."""
+    ciphertext made just before still decrypts. All with the proofs' fixed encryption context,
+    the only one the importer policy allows."""
+    context = {"EncryptionContext": PROOF_ENCRYPTION_CONTEXT}
     before_plain = secrets.token_bytes(32)
-    before = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=before_plain)
+    before = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=before_plain, **context)
     aws.call("RotateKeyOnDemand", kms.rotate_key_on_demand, KeyId=key.arn)
     new_id = _wait_current(kms, key, step)
     log.info("%s: rotated on demand to material %d (%s)", key.key_id, step.number, new_id)
     after_plain = secrets.token_bytes(32)
-    after = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=after_plain)
+    after = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=after_plain, **context)
     for blob, plain, wanted in (
         (after["CiphertextBlob"], after_plain, new_id),
         (before["CiphertextBlob"], before_plain, None),
     ):
-        answer = aws.call("Decrypt", kms.decrypt, KeyId=key.arn, CiphertextBlob=blob)
+        answer = aws.call("Decrypt", kms.decrypt, KeyId=key.arn, CiphertextBlob=blob, **context)
         if answer["Plaintext"] != plain:
             raise VerificationError(
                 f"key {key.key_id} decrypted a ciphertext to different bytes after rotation",
