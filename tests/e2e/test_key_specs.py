@@ -179,7 +179,7 @@ def _importer_policy_allows_the_proofs(ws: Workspace) -> None:
 
 
 def test_invalid_key_spec_and_usage_refused_at_plan(workspace):
-    """Plan only, nothing read or created: two bad generations, one plan each (Terraform
+    """Plan only, nothing read or created: bad generations, one plan each (Terraform
     stops at the first module instance whose variables fail). The bad-input matrix
     (tests/reliability) covers unknown key spec and key usage names."""
     fingerprint = "hmac-sha256:" + "0" * 32
@@ -187,13 +187,20 @@ def test_invalid_key_spec_and_usage_refused_at_plan(workspace):
         (
             {"key_spec": "RSA_2048", "wrapping_algorithm": "RSAES_OAEP_SHA_256"},
             [
-                "key_usage must be set for an RSA key spec: ENCRYPT_DECRYPT or SIGN_VERIFY",
-                "wrapping_algorithm RSAES_OAEP_* cannot carry an RSA private key",
+                "key_usage must be set for a key spec with two usages",
+                # The accepted wrappings come from the generated key-spec table.
+                "wrapping_algorithm does not fit key_spec (an RSA private key travels only "
+                "through RSA_AES_KEY_WRAP_*): RSA_2048 takes RSA_AES_KEY_WRAP_SHA_1, "
+                "RSA_AES_KEY_WRAP_SHA_256;",
             ],
         ),
         (
             {"key_spec": "HMAC_256", "key_usage": "SIGN_VERIFY"},
-            ["key_usage does not fit key_spec: SYMMETRIC_DEFAULT takes ENCRYPT_DECRYPT, HMAC_*"],
+            ["key_usage does not fit key_spec: HMAC_256 takes GENERATE_VERIFY_MAC;"],
+        ),
+        (
+            {"key_spec": "AES_256"},
+            ["key_spec must be one of the importable key specs: ECC_NIST_P256, ECC_NIST_P384,"],
         ),
     ]
     for fields, messages in cases:
