@@ -100,10 +100,12 @@ module "rotating" {
       material_rotations      = []
       multi_region            = false
       replica_regions         = []
+      alias_name              = "alias/example-complete-rotating-g1" # stays on g1's key
     }
   }
-  tags           = { example = "complete", owner = "platform" }
-  helper_command = var.helper_command
+  tags               = { example = "complete", owner = "platform" }
+  helper_command     = var.helper_command
+  import_parallelism = 4 # keys imported at once by the one import step
 
   # The same policy inputs, shared by every generation's key.
   policy                            = null

@@ -90,6 +90,7 @@ def _complete_check(ws: Workspace) -> list[str]:
     assert rkey["Description"] == "example: complete, rotating key g1"
     assert _tags(ws, g1["key_id"])["kms-import:generation"] == "g1"
     _round_trip(ws, "alias/example-complete-rotating")
+    _round_trip(ws, "alias/example-complete-rotating-g1")  # the generation's own alias
     return [single["key_id"], g1["key_id"]]
 
 
