@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from iameval import allowed, requests_for_call
 
 from kms_import.material import secret_fingerprint
 from localaws.kms.ciphertext import gcm_parts
@@ -91,6 +92,28 @@ def _helper_runs(ws: Workspace) -> list[tuple[list[str], dict[str, str]]]:
     return runs
 
 
+def _importer_policy_allows_every_call(ws: Workspace, hsm_arn: str) -> None:
+    """The importer policy, conditions evaluated, allows every call of the apply: the HSM
+    key's parameters with the algorithm its token wraps with, the others' with the default."""
+    policy = json.loads(ws.outputs()["importer_policy_json"])
+    sm = ws.client("secretsmanager")
+    calls = [
+        c for c in ws.stack.control("GET", "/_localaws/calls") if c.get("agent") == "kms-import"
+    ]
+    requests = [
+        r
+        for c in calls
+        for r in requests_for_call(c, lambda name, _: str(sm.describe_secret(SecretId=name)["ARN"]))
+    ]
+    assert not [str(r) for r in requests if not allowed(policy, r)]
+    wrappings = {
+        c["key_id"].rsplit("/", 1)[-1] == hsm_arn.rsplit("/", 1)[-1]: c["wrapping_algorithm"]
+        for c in calls
+        if c["action"] == "GetParametersForImport"
+    }
+    assert wrappings == {True: "RSA_AES_KEY_WRAP_SHA_1", False: "RSAES_OAEP_SHA_256"}
+
+
 def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     workspace: Workspace, tmp_path: Path, softhsm: Any
 ) -> None:
@@ -122,6 +145,7 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
         assert kms.describe_key(KeyId=arns[gen])["KeyMetadata"]["KeyState"] == "Enabled"
         blobs[gen] = kms.encrypt(KeyId=arns[gen], Plaintext=PLAINTEXT)["CiphertextBlob"]
     assert out["key_arn"] == arns["hsm"]
+    _importer_policy_allows_every_call(ws, arns["hsm"])
     # The token wrapped the key (once, as asked); the helper never read its value.
     assert [p.name.rsplit("-", 1)[0] for p in guard.iterdir()] == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"]
     assert _hsm_opens(softhsm, label, blobs["hsm"]) == PLAINTEXT
