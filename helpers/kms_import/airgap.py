@@ -45,7 +45,7 @@ from .errors import (
     VerificationError,
     WrappingError,
 )
-from .keyspecs import KeySpec, Kind, key_spec
+from .keyspecs import PROOF_ENCRYPTION_CONTEXT, KeySpec, Kind, key_spec
 from .privatekeys import public_key_fingerprint
 from .securefile import PrivateDir
 from .validto import format_utc
@@ -528,7 +528,7 @@ def _prove(kms: Any, key: Any, fingerprint: str | None) -> str:
     if key.state != "Enabled":
         return f"not proven: the key is {key.state}"
     if spec.kind is Kind.SYMMETRIC:
-        verify.round_trip(kms, key.arn)
+        verify.round_trip(kms, key.arn, context=PROOF_ENCRYPTION_CONTEXT)  # importer policy
         return "encrypt/decrypt round trip"
     if spec.kind is Kind.HMAC or not fingerprint:
         return f"not proven here: run `kms-import verify --key-id {key.key_id} --source ...`"

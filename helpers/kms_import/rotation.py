@@ -25,7 +25,7 @@ from .errors import FingerprintMismatch, KeyStateError, UsageError, Verification
 from .fingerprint import fingerprint_of
 from .importer import ImportRequest, import_material, set_enabled
 from .keys import KeyInfo
-from .keyspecs import key_spec
+from .keyspecs import PROOF_ENCRYPTION_CONTEXT, key_spec
 from .materials import (
     PENDING_ROTATION,
     SYMMETRIC,
@@ -287,19 +287,21 @@ def _import(
 
 def _rotate_and_prove(kms: Any, key: KeyInfo, step: _Step) -> None:
     """RotateKeyOnDemand, then: DescribeKey names the new material, Encrypt uses it, and a
-    ciphertext made just before still decrypts."""
+    ciphertext made just before still decrypts. All with the proofs' fixed encryption context,
+    the only one the importer policy allows."""
+    context = {"EncryptionContext": PROOF_ENCRYPTION_CONTEXT}
     before_plain = secrets.token_bytes(32)
-    before = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=before_plain)
+    before = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=before_plain, **context)
     aws.call("RotateKeyOnDemand", kms.rotate_key_on_demand, KeyId=key.arn)
     new_id = _wait_current(kms, key, step)
     log.info("%s: rotated on demand to material %d (%s)", key.key_id, step.number, new_id)
     after_plain = secrets.token_bytes(32)
-    after = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=after_plain)
+    after = aws.call("Encrypt", kms.encrypt, KeyId=key.arn, Plaintext=after_plain, **context)
     for blob, plain, wanted in (
         (after["CiphertextBlob"], after_plain, new_id),
         (before["CiphertextBlob"], before_plain, None),
     ):
-        answer = aws.call("Decrypt", kms.decrypt, KeyId=key.arn, CiphertextBlob=blob)
+        answer = aws.call("Decrypt", kms.decrypt, KeyId=key.arn, CiphertextBlob=blob, **context)
         if answer["Plaintext"] != plain:
             raise VerificationError(
                 f"key {key.key_id} decrypted a ciphertext to different bytes after rotation",
@@ -341,5 +343,6 @@ def _wait_current(kms: Any, key: KeyInfo, step: _Step) -> str:
 def _final_proof(kms: Any, key: KeyInfo) -> str:
     if key.state != "Enabled":
         return f"not proven: the key is {key.state}"
-    verify.round_trip(kms, key.arn, secrets.token_bytes(32))
+    # The proofs' fixed context: the importer policy allows Encrypt/Decrypt only with it.
+    verify.round_trip(kms, key.arn, secrets.token_bytes(32), PROOF_ENCRYPTION_CONTEXT)
     return "encrypt/decrypt round trip with the current material"

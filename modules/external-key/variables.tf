@@ -24,7 +24,7 @@ variable "material_rotations" {
 }
 
 variable "key_spec" {
-  description = "What the key is: SYMMETRIC_DEFAULT (32 bytes), HMAC_224/256/384/512, RSA_2048/3072/4096 or ECC_NIST_P256/P384/P521 and ECC_SECG_P256K1 (private keys). A key's spec never changes: change it by adding a new generation."
+  description = "What the key is: SYMMETRIC_DEFAULT (32 bytes), an HMAC_* key spec, or an RSA_* or ECC_* key spec (private keys); modules/external-keys checks it against the generated key-spec table (docs/supported.md lists them). A key's spec never changes: change it by adding a new generation."
   type        = string
   default     = "SYMMETRIC_DEFAULT"
   nullable    = false

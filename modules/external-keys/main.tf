@@ -8,15 +8,10 @@
 # instance of ./key is only its resources (200 keys must plan and apply fast).
 
 locals {
-  # The key spec's one usage; RSA keys have two, and the keys validation makes RSA key specs
-  # name theirs, so the RSA entry here is never the one used.
+  # The key spec's one usage (the generated table, specs.tf); a key spec with two (RSA) has
+  # none, and the keys validation makes such keys name theirs.
   key_usages = {
-    for name, key in var.keys : name => coalesce(key.key_usage, (
-      key.key_spec == "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT"
-      : startswith(key.key_spec, "HMAC_") ? "GENERATE_VERIFY_MAC"
-      : startswith(key.key_spec, "ECC_") ? "SIGN_VERIFY"
-      : "ENCRYPT_DECRYPT"
-    ))
+    for name, key in var.keys : name => coalesce(key.key_usage, local.key_specs[key.key_spec].default_usage)
   }
 
   # valid_to in UTC RFC 3339 (2031-06-17T20:00:00Z) whatever zone it was written in, so the

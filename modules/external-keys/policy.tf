@@ -8,10 +8,11 @@ data "aws_partition" "current" {}
 
 locals {
   # Key users' actions depend on the key's kind (KMS developer guide, "Allows key users to
-  # use the KMS key"): secret keys encrypt or MAC, key pairs add GetPublicKey. Nothing else
-  # in the policy differs between keys, so there is one policy document per kind in use.
+  # use the KMS key"): secret keys encrypt or MAC, key pairs add GetPublicKey (the kind comes
+  # from the generated key-spec table, specs.tf). Nothing else in the policy differs between
+  # keys, so there is one policy document per kind in use.
   kinds = {
-    for name, key in var.keys : name => key.key_spec == "SYMMETRIC_DEFAULT" ? "symmetric" : local.key_usages[name]
+    for name, key in var.keys : name => local.key_specs[key.key_spec].kind == "symmetric" ? "symmetric" : local.key_usages[name]
   }
   key_user_actions = {
     symmetric           = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
@@ -147,9 +148,12 @@ data "aws_iam_policy_document" "key" {
 ################################################################################
 # Importer policy: the IAM policy the principal running kms-import (plan's data source and
 # apply's import step) needs for these keys, scoped to them and their replicas, and to the
-# material sources' secrets or parameters when they live in AWS. Each statement's Sid names
-# one feature; statements with the same Sid always hold the same actions, so the keys'
-# statements merge by Sid (ARNs added up) and roots can merge several instances the same way.
+# material sources' secrets or parameters when they live in AWS, and conditioned on the
+# request values kms-import sends (KMS condition keys). Each statement's Sid names one feature
+# and, where a condition's value differs between keys (wrapping, expiration model), that value
+# too: statements with the same Sid always hold the same actions and condition keys, so the
+# keys' statements merge by Sid (ARNs and condition values added up) and roots can merge
+# several instances the same way.
 ################################################################################
 
 locals {
@@ -219,64 +223,144 @@ locals {
     if s.scheme == "ssm"
   }
 
-  # The proof kms-import runs after importing (helpers/kms_import/verify.py), by key kind.
-  proofs = {
-    symmetric           = { sid = "KmsImportProveEncrypt", actions = ["kms:Decrypt", "kms:Encrypt"] }
-    ENCRYPT_DECRYPT     = { sid = "KmsImportProveDecrypt", actions = ["kms:Decrypt", "kms:GetPublicKey"] }
-    GENERATE_VERIFY_MAC = { sid = "KmsImportProveMac", actions = ["kms:GenerateMac"] }
-    SIGN_VERIFY         = { sid = "KmsImportProveSign", actions = ["kms:GetPublicKey", "kms:Sign"] }
-    KEY_AGREEMENT       = { sid = "KmsImportProvePublicKey", actions = ["kms:GetPublicKey"] }
+  # The wrapping each key's imports may ask GetParametersForImport for (kms:WrappingAlgorithm,
+  # kms:WrappingKeySpec). A set wrapping_algorithm is the one the helper uses. Null lets the
+  # helper choose: the key spec's default, except that a pkcs11: source (first material or
+  # rotation) wraps inside its token with whatever the token offers (SoftHSM: only SHA-1),
+  # which is only known when the token is open at apply. For such a key the policy allows
+  # every algorithm KMS accepts for the key spec; set wrapping_algorithm to narrow it to one.
+  importer_wrappings = {
+    for name, key in var.keys : name => {
+      algorithms = key.wrapping_algorithm != null ? [key.wrapping_algorithm] : sort(distinct(flatten([
+        for source in concat([key.material_source], [for r in key.material_rotations : r.material_source]) :
+        lower(split(":", source)[0]) == "pkcs11"
+        ? local.key_specs[key.key_spec].wrapping_algorithms
+        : [local.key_specs[key.key_spec].default_wrapping_algorithm]
+      ])))
+      key_spec = key.wrapping_key_spec
+    }
+  }
+  # The Sid spells the allowed values (Sids are letters and digits only), e.g.
+  # KmsImportParametersOaep256Rsa3072: keys asking for the same wrapping share a statement.
+  importer_parameter_sids = {
+    for name, w in local.importer_wrappings : name => format(
+      "KmsImportParameters%s%s",
+      join("", [for a in w.algorithms : replace(replace(a, "RSAES_OAEP_SHA_", "Oaep"), "RSA_AES_KEY_WRAP_SHA_", "AesKeyWrap")]),
+      replace(w.key_spec, "RSA_", "Rsa"),
+    )
   }
 
-  # Every statement of every key; same Sid, same actions (and condition keys).
+  # The tags the import run writes on a key (TagResource): its material's fingerprint, and
+  # the drift marker. aws:TagKeys with ForAllValues: every tag key of the request is one of these.
+  importer_tag_keys = ["kms-import:drift", "kms-import:fingerprint"]
+
+  # The proof kms-import runs after importing (helpers/kms_import/verify.py), by key kind, each
+  # limited to the one request the proof makes: Encrypt/Decrypt only with the proofs' fixed
+  # encryption context (exactly its keys), so this role cannot decrypt the key's other
+  # ciphertexts; GenerateMac and Sign only with the key spec's proof algorithm (Sign on a RAW
+  # message); the private key's decrypt proof only with its one algorithm. GetPublicKey takes
+  # no such condition. Keys of different specs share the MAC and Sign statements with their
+  # algorithms added up: KMS binds each HMAC and ECC key spec to its one algorithm and RSA
+  # signing keys to RSASSA_*, so the union lets no key use an algorithm it would not anyway.
+  importer_public_key = { Order = 5, Sid = "KmsImportPublicKey", Action = ["kms:GetPublicKey"] }
+  importer_proofs = {
+    for name, key in var.keys : name => {
+      symmetric = [{
+        Order  = 4
+        Sid    = "KmsImportProveEncrypt"
+        Action = ["kms:Decrypt", "kms:Encrypt"]
+        Condition = {
+          StringEquals                = { for k, v in local.proof_encryption_context : "kms:EncryptionContext:${k}" => [v] }
+          "ForAllValues:StringEquals" = { "kms:EncryptionContextKeys" = keys(local.proof_encryption_context) }
+        }
+      }]
+      ENCRYPT_DECRYPT = [local.importer_public_key, {
+        Order     = 6
+        Sid       = "KmsImportProveDecrypt"
+        Action    = ["kms:Decrypt"]
+        Condition = { StringEquals = { "kms:EncryptionAlgorithm" = [local.proof_decryption_algorithm] } }
+      }]
+      GENERATE_VERIFY_MAC = [{
+        Order     = 7
+        Sid       = "KmsImportProveMac"
+        Action    = ["kms:GenerateMac"]
+        Condition = { StringEquals = { "kms:MacAlgorithm" = [local.key_specs[key.key_spec].mac_algorithm] } }
+      }]
+      SIGN_VERIFY = [local.importer_public_key, {
+        Order  = 8
+        Sid    = "KmsImportProveSign"
+        Action = ["kms:Sign"]
+        Condition = { StringEquals = {
+          "kms:SigningAlgorithm" = [local.key_specs[key.key_spec].signing_algorithm]
+          "kms:MessageType"      = ["RAW"]
+        } }
+      }]
+    }[local.kinds[name]]
+  }
+
+  # Every statement of every key; same Sid, same actions and condition keys. Order only sorts
+  # the merged statements (it is not part of the output).
   importer_statements_all = flatten([
-    for name, key in var.keys : concat(
-      [
-        {
-          # TagResource: the import run writes the kms-import:fingerprint tag of a key whose
-          # fingerprint was not recorded, before its first ImportKeyMaterial.
-          Sid      = "KmsImportMaterial"
-          Effect   = "Allow"
-          Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags", "kms:TagResource"]
-          Resource = concat([module.key[name].key_arn], values(module.key[name].replica_arns))
-        },
-        {
-          Sid      = local.proofs[local.kinds[name]].sid
-          Effect   = "Allow"
-          Action   = local.proofs[local.kinds[name]].actions
-          Resource = concat([module.key[name].key_arn], values(module.key[name].replica_arns))
-        },
-        {
+    for name, key in var.keys : [
+      for statement in concat(
+        [
+          { Order = 0, Sid = "KmsImportDescribe", Action = ["kms:DescribeKey", "kms:ListResourceTags"] },
+          {
+            # The import run tags a key whose fingerprint was not recorded, before its first
+            # ImportKeyMaterial, and marks drift; it may write no other tag.
+            Order     = 1
+            Sid       = "KmsImportTag"
+            Action    = ["kms:TagResource"]
+            Condition = { "ForAllValues:StringEquals" = { "aws:TagKeys" = local.importer_tag_keys } }
+          },
+          {
+            Order  = 2
+            Sid    = local.importer_parameter_sids[name]
+            Action = ["kms:GetParametersForImport"]
+            Condition = { StringEquals = {
+              "kms:WrappingAlgorithm" = local.importer_wrappings[name].algorithms
+              "kms:WrappingKeySpec"   = [local.importer_wrappings[name].key_spec]
+            } }
+          },
+          {
+            # Only the expiration model configured: material that must not expire cannot be
+            # imported to expire, nor the other way round. kms:ValidTo is left out on purpose:
+            # the one bound it could give is the configured valid_to itself (KMS already caps
+            # it at 365 days), and pinning that would make every renewal (a new valid_to) wait
+            # for a change of this policy, usually applied by another, more privileged run.
+            Order     = 3
+            Sid       = key.valid_to == null ? "KmsImportMaterialDoesNotExpire" : "KmsImportMaterialExpires"
+            Action    = ["kms:ImportKeyMaterial"]
+            Condition = { StringEquals = { "kms:ExpirationModel" = [key.valid_to == null ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : "KEY_MATERIAL_EXPIRES"] } }
+          },
           # The import step applies `enabled`: DisableKey, and EnableKey when set back to true.
-          Sid      = "KmsImportEnabledState"
-          Effect   = "Allow"
-          Action   = ["kms:DisableKey", "kms:EnableKey"]
-          Resource = concat([module.key[name].key_arn], values(module.key[name].replica_arns))
-        },
-      ],
-      [for statement in [
-        {
-          # On-demand rotation: the import run lists the key's materials to judge each one,
-          # imports NEW_KEY_MATERIAL and makes it current.
-          Sid      = "KmsImportRotateMaterial"
-          Effect   = "Allow"
-          Action   = ["kms:ListKeyRotations", "kms:RotateKeyOnDemand"]
-          Resource = [module.key[name].key_arn]
-        },
-      ] : statement if length(key.material_rotations) > 0],
-    )
+          { Order = 9, Sid = "KmsImportEnabledState", Action = ["kms:DisableKey", "kms:EnableKey"] },
+        ],
+        local.importer_proofs[name],
+      ) : merge(statement, { Resource = concat([module.key[name].key_arn], values(module.key[name].replica_arns)) })
+    ]
   ])
+  # On-demand rotation: the import run lists the key's materials to judge each one, imports
+  # NEW_KEY_MATERIAL and makes it current (the primary only: replicas follow it).
+  importer_rotation_statements = [
+    for name, key in var.keys : {
+      Order    = 10
+      Sid      = "KmsImportRotateMaterial"
+      Action   = ["kms:ListKeyRotations", "kms:RotateKeyOnDemand"]
+      Resource = [module.key[name].key_arn]
+    } if length(key.material_rotations) > 0
+  ]
   importer_source_statements = flatten([
     [for id, arn in local.secret_arns : [
       {
+        Order    = 11
         Sid      = "KmsImportReadSecret"
-        Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = [arn]
       },
       {
+        Order    = 12
         Sid      = "KmsImportSecretKey"
-        Effect   = "Allow"
         Action   = ["kms:Decrypt"]
         Resource = ["arn:${local.source_arns[id].partition}:kms:*:${local.source_arns[id].account}:key/*"]
         Condition = {
@@ -288,14 +372,14 @@ locals {
     [for id, arn in local.escrow_secret_arns : [
       {
         # CreateSecret with tags needs TagResource as well; GetSecretValue reads it back.
+        Order    = 13
         Sid      = "KmsImportEscrowSecret"
-        Effect   = "Allow"
         Action   = ["secretsmanager:CreateSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
         Resource = [arn]
       },
       {
+        Order    = 14
         Sid      = "KmsImportEscrowSecretKey"
-        Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = ["arn:${local.source_arns[id].partition}:kms:*:${local.source_arns[id].account}:key/*"]
         Condition = {
@@ -306,14 +390,14 @@ locals {
     ]],
     [for id, arn in local.parameter_arns : [
       {
+        Order    = 15
         Sid      = "KmsImportReadParameter"
-        Effect   = "Allow"
         Action   = ["ssm:GetParameter"]
         Resource = [arn]
       },
       {
+        Order    = 16
         Sid      = "KmsImportParameterKey"
-        Effect   = "Allow"
         Action   = ["kms:Decrypt"]
         Resource = ["arn:${local.source_arns[id].partition}:kms:*:${local.source_arns[id].account}:key/*"]
         Condition = {
@@ -324,27 +408,26 @@ locals {
     ]],
   ])
 
-  # Merged by Sid: the ARNs (and condition values) of every key, in a fixed Sid order.
+  # Merged by Sid, in a fixed order: the ARNs and condition values of every key.
   importer_statements_by_sid = {
-    for statement in concat(local.importer_statements_all, local.importer_source_statements) :
-    statement.Sid => statement...
+    for statement in concat(local.importer_statements_all, local.importer_rotation_statements, local.importer_source_statements) :
+    format("%02d %s", statement.Order, statement.Sid) => statement...
   }
   importer_statements = [
-    for sid in [
-      "KmsImportMaterial", "KmsImportProveEncrypt", "KmsImportProveDecrypt", "KmsImportProveMac",
-      "KmsImportProveSign", "KmsImportProvePublicKey", "KmsImportEnabledState", "KmsImportRotateMaterial",
-      "KmsImportReadSecret", "KmsImportSecretKey", "KmsImportEscrowSecret", "KmsImportEscrowSecretKey",
-      "KmsImportReadParameter", "KmsImportParameterKey",
-      ] : merge(
-      local.importer_statements_by_sid[sid][0],
-      { Resource = sort(distinct(flatten([for statement in local.importer_statements_by_sid[sid] : statement.Resource]))) },
-      can(local.importer_statements_by_sid[sid][0].Condition) ? {
+    for id in sort(keys(local.importer_statements_by_sid)) : merge(
+      {
+        Sid      = local.importer_statements_by_sid[id][0].Sid
+        Effect   = "Allow"
+        Action   = local.importer_statements_by_sid[id][0].Action
+        Resource = sort(distinct(flatten([for statement in local.importer_statements_by_sid[id] : statement.Resource])))
+      },
+      can(local.importer_statements_by_sid[id][0].Condition) ? {
         Condition = {
-          for test, variables in local.importer_statements_by_sid[sid][0].Condition : test => {
-            for name, _ in variables : name => sort(distinct(flatten([for statement in local.importer_statements_by_sid[sid] : statement.Condition[test][name]])))
+          for test, variables in local.importer_statements_by_sid[id][0].Condition : test => {
+            for name, _ in variables : name => sort(distinct(flatten([for statement in local.importer_statements_by_sid[id] : statement.Condition[test][name]])))
           }
         }
       } : {},
-    ) if contains(keys(local.importer_statements_by_sid), sid)
+    )
   ]
 }

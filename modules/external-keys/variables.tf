@@ -38,37 +38,40 @@ variable "keys" {
     error_message = "keys ${join(", ", [for n, k in var.keys : n if !can(regex("^[a-z][a-z0-9+.-]*:", k.material_source))])}: material_source must be a URI reference such as file:///abs/path or generate:NAME?escrow=file:///abs/dir, never the material itself; run `kms-import sources` for the forms."
   }
 
+  # A wildcard in a name would widen the importer policy (policy.tf builds ARNs from names);
+  # the helper refuses them too.
+  validation {
+    condition     = alltrue([for k in values(var.keys) : !can(regex("(?i)^(secretsmanager|ssm):[^?]*(\\*|%2a|%3f)", k.material_source)) && !can(regex("(?i)[?&]escrow=secretsmanager(:|%3a)[^&]*(\\*|%2a|%252a|%253f)", k.material_source))])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(!can(regex("(?i)^(secretsmanager|ssm):[^?]*(\\*|%2a|%3f)", k.material_source)) && !can(regex("(?i)[?&]escrow=secretsmanager(:|%3a)[^&]*(\\*|%2a|%252a|%253f)", k.material_source)))])}: material_source must name its secret or parameter exactly: * and ? (also %-encoded) in a secretsmanager: or ssm: name, or in a generate: source's escrow=secretsmanager: prefix, are IAM wildcards: the importer policy would cover every matching secret or parameter. Name it exactly."
+  }
+
   validation {
     condition     = alltrue([for k in values(var.keys) : k.material_fingerprint == null || can(regex("^(hmac-sha256:[0-9a-f]{32}|sha256-spki:[0-9a-f]{64})$", coalesce(k.material_fingerprint, "-")))])
     error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.material_fingerprint == null || can(regex("^(hmac-sha256:[0-9a-f]{32}|sha256-spki:[0-9a-f]{64})$", coalesce(k.material_fingerprint, "-"))))])}: material_fingerprint must be the exact output of `kms-import fingerprint --source ...` (hmac-sha256:<32 hex> or sha256-spki:<64 hex>)."
   }
 
+  # The key-spec rules come from the generated table (specs.tf, from the helper's keyspecs.py).
   validation {
-    condition = alltrue([for k in values(var.keys) : contains([
-      "SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "RSA_2048", "RSA_3072",
-      "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1",
-    ], k.key_spec)])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !contains(["SYMMETRIC_DEFAULT", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1"], k.key_spec)])}: key_spec must be one of the importable key specs: SYMMETRIC_DEFAULT, HMAC_224, HMAC_256, HMAC_384, HMAC_512, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1 (see docs/supported.md)."
+    condition     = alltrue([for k in values(var.keys) : contains(keys(local.key_specs), k.key_spec)])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !contains(keys(local.key_specs), k.key_spec)])}: key_spec must be one of the importable key specs: ${join(", ", keys(local.key_specs))} (see docs/supported.md)."
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : k.key_usage == null || contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(k.key_usage, "-"))])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.key_usage == null || contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(k.key_usage, "-")))])}: key_usage must be null (the key spec's usage), ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC; KEY_AGREEMENT is not supported (kms-import cannot prove such a key)."
+    condition     = alltrue([for k in values(var.keys) : k.key_usage == null || contains(distinct(flatten(values(local.key_specs)[*].usages)), coalesce(k.key_usage, "-"))])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.key_usage == null || contains(distinct(flatten(values(local.key_specs)[*].usages)), coalesce(k.key_usage, "-")))])}: key_usage must be null (the key spec's usage) or one of ${join(", ", sort(distinct(flatten(values(local.key_specs)[*].usages))))}; KEY_AGREEMENT is not supported (kms-import cannot prove such a key)."
   }
 
+  # Only for known key specs (the rule above reports unknown ones).
   validation {
-    condition     = alltrue([for k in values(var.keys) : k.key_usage != null || !startswith(k.key_spec, "RSA_")])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.key_usage != null || !startswith(k.key_spec, "RSA_"))])}: key_usage must be set for an RSA key spec: ENCRYPT_DECRYPT or SIGN_VERIFY (a key's usage can never change, so the module does not guess)."
+    condition     = alltrue([for k in values(var.keys) : k.key_usage != null || try(local.key_specs[k.key_spec].default_usage != null, true)])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.key_usage != null || try(local.key_specs[k.key_spec].default_usage != null, true))])}: key_usage must be set for a key spec with two usages (the RSA_* ones: ENCRYPT_DECRYPT or SIGN_VERIFY); a key's usage can never change, so the module does not guess."
   }
 
   # Only for known names (the rules above report unknown ones), so each mistake gives
   # exactly one message.
   validation {
-    condition = alltrue([for k in values(var.keys) : !contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(k.key_usage, "-")) || contains(
-      k.key_spec == "SYMMETRIC_DEFAULT" ? ["ENCRYPT_DECRYPT"] : startswith(k.key_spec, "HMAC_") ? ["GENERATE_VERIFY_MAC"] : startswith(k.key_spec, "RSA_") ? ["ENCRYPT_DECRYPT", "SIGN_VERIFY"] : startswith(k.key_spec, "ECC_") ? ["SIGN_VERIFY"] : ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"],
-      coalesce(k.key_usage, "-"),
-    )])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(!contains(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(k.key_usage, "-")) || contains(k.key_spec == "SYMMETRIC_DEFAULT" ? ["ENCRYPT_DECRYPT"] : startswith(k.key_spec, "HMAC_") ? ["GENERATE_VERIFY_MAC"] : startswith(k.key_spec, "RSA_") ? ["ENCRYPT_DECRYPT", "SIGN_VERIFY"] : startswith(k.key_spec, "ECC_") ? ["SIGN_VERIFY"] : ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"], coalesce(k.key_usage, "-")))])}: key_usage does not fit key_spec: SYMMETRIC_DEFAULT takes ENCRYPT_DECRYPT, HMAC_* take GENERATE_VERIFY_MAC, RSA_* take ENCRYPT_DECRYPT or SIGN_VERIFY, ECC_* take SIGN_VERIFY; fix one of the two (or leave key_usage null)."
+    condition     = alltrue([for k in values(var.keys) : k.key_usage == null || !contains(keys(local.key_specs), k.key_spec) || try(contains(local.key_specs[k.key_spec].usages, k.key_usage), true) || !contains(distinct(flatten(values(local.key_specs)[*].usages)), coalesce(k.key_usage, "-"))])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.key_usage == null || !contains(keys(local.key_specs), k.key_spec) || try(contains(local.key_specs[k.key_spec].usages, k.key_usage), true) || !contains(distinct(flatten(values(local.key_specs)[*].usages)), coalesce(k.key_usage, "-")))])}: key_usage does not fit key_spec: ${join("; ", distinct([for n, k in var.keys : "${k.key_spec} takes ${join(" or ", try(local.key_specs[k.key_spec].usages, []))}" if !(k.key_usage == null || !contains(keys(local.key_specs), k.key_spec) || try(contains(local.key_specs[k.key_spec].usages, k.key_usage), true) || !contains(distinct(flatten(values(local.key_specs)[*].usages)), coalesce(k.key_usage, "-")))]))}; fix one of the two (or leave key_usage null)."
   }
 
   validation {
@@ -92,18 +95,19 @@ variable "keys" {
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : k.wrapping_algorithm == null || contains(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"], coalesce(k.wrapping_algorithm, "-"))])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.wrapping_algorithm == null || contains(["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256"], coalesce(k.wrapping_algorithm, "-")))])}: wrapping_algorithm must be null or one of RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, RSA_AES_KEY_WRAP_SHA_256."
+    condition     = alltrue([for k in values(var.keys) : k.wrapping_algorithm == null || contains(local.wrapping_algorithms, coalesce(k.wrapping_algorithm, "-"))])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.wrapping_algorithm == null || contains(local.wrapping_algorithms, coalesce(k.wrapping_algorithm, "-")))])}: wrapping_algorithm must be null or one of ${join(", ", local.wrapping_algorithms)}."
+  }
+
+  # Only for known algorithms and key specs (the rules above report unknown ones).
+  validation {
+    condition     = alltrue([for k in values(var.keys) : !contains(local.wrapping_algorithms, coalesce(k.wrapping_algorithm, "-")) || try(contains(local.key_specs[k.key_spec].wrapping_algorithms, k.wrapping_algorithm), true)])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(!contains(local.wrapping_algorithms, coalesce(k.wrapping_algorithm, "-")) || try(contains(local.key_specs[k.key_spec].wrapping_algorithms, k.wrapping_algorithm), true))])}: wrapping_algorithm does not fit key_spec (an RSA private key travels only through RSA_AES_KEY_WRAP_*): ${join("; ", distinct([for n, k in var.keys : "${k.key_spec} takes ${join(", ", try(local.key_specs[k.key_spec].wrapping_algorithms, []))}" if !(!contains(local.wrapping_algorithms, coalesce(k.wrapping_algorithm, "-")) || try(contains(local.key_specs[k.key_spec].wrapping_algorithms, k.wrapping_algorithm), true))]))}; or leave it null for the key spec's default."
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : !(startswith(coalesce(k.wrapping_algorithm, "-"), "RSAES_OAEP") && startswith(k.key_spec, "RSA_"))])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if startswith(coalesce(k.wrapping_algorithm, "-"), "RSAES_OAEP") && startswith(k.key_spec, "RSA_")])}: wrapping_algorithm RSAES_OAEP_* cannot carry an RSA private key (KMS takes those only through RSA_AES_KEY_WRAP_*); use RSA_AES_KEY_WRAP_SHA_256, or leave it null."
-  }
-
-  validation {
-    condition     = alltrue([for k in values(var.keys) : contains(["RSA_2048", "RSA_3072", "RSA_4096"], k.wrapping_key_spec)])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !contains(["RSA_2048", "RSA_3072", "RSA_4096"], k.wrapping_key_spec)])}: wrapping_key_spec must be RSA_2048, RSA_3072 or RSA_4096."
+    condition     = alltrue([for k in values(var.keys) : contains(local.wrapping_key_specs, k.wrapping_key_spec)])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !contains(local.wrapping_key_specs, k.wrapping_key_spec)])}: wrapping_key_spec must be one of ${join(", ", local.wrapping_key_specs)}."
   }
 
   validation {
@@ -153,6 +157,11 @@ variable "keys" {
   }
 
   validation {
+    condition     = alltrue([for k in values(var.keys) : alltrue([for r in k.material_rotations : !can(regex("(?i)^(secretsmanager|ssm):[^?]*(\\*|%2a|%3f)", r.material_source)) && !can(regex("(?i)[?&]escrow=secretsmanager(:|%3a)[^&]*(\\*|%2a|%252a|%253f)", r.material_source))])])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(alltrue([for r in k.material_rotations : !can(regex("(?i)^(secretsmanager|ssm):[^?]*(\\*|%2a|%3f)", r.material_source)) && !can(regex("(?i)[?&]escrow=secretsmanager(:|%3a)[^&]*(\\*|%2a|%252a|%253f)", r.material_source))]))])}: each material_rotations material_source must name its secret or parameter exactly: * and ? (also %-encoded) in a secretsmanager: or ssm: name, or in a generate: source's escrow=secretsmanager: prefix, are IAM wildcards: the importer policy would cover every matching secret or parameter. Name it exactly."
+  }
+
+  validation {
     condition     = alltrue([for k in values(var.keys) : alltrue([for r in k.material_rotations : r.material_fingerprint == null || can(regex("^hmac-sha256:[0-9a-f]{32}$", coalesce(r.material_fingerprint, "-")))])])
     error_message = "keys ${join(", ", [for n, k in var.keys : n if !alltrue([for r in k.material_rotations : r.material_fingerprint == null || can(regex("^hmac-sha256:[0-9a-f]{32}$", coalesce(r.material_fingerprint, "-")))])])}: each material_rotations material_fingerprint must be the output of `kms-import fingerprint --source ...` for symmetric material (hmac-sha256:<32 hex>), or null."
   }
@@ -168,8 +177,8 @@ variable "keys" {
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : length(k.material_rotations) == 0 || k.key_spec == "SYMMETRIC_DEFAULT"])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(length(k.material_rotations) == 0 || k.key_spec == "SYMMETRIC_DEFAULT")])}: material_rotations needs a SYMMETRIC_DEFAULT key: KMS rotates imported material on demand only for symmetric encryption keys. Rotate other keys with a new generation (make rotate)."
+    condition     = alltrue([for k in values(var.keys) : length(k.material_rotations) == 0 || try(local.key_specs[k.key_spec].kind == "symmetric", true)])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(length(k.material_rotations) == 0 || try(local.key_specs[k.key_spec].kind == "symmetric", true))])}: material_rotations needs a SYMMETRIC_DEFAULT key: KMS rotates imported material on demand only for symmetric encryption keys. Rotate other keys with a new generation (make rotate)."
   }
 }
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from iameval import Request, allowed, requests_for_call
 
 from .workspace import Workspace, key_address
 
@@ -29,14 +30,14 @@ pytestmark = pytest.mark.e2e
 RSA_KEY = key_address("g2")
 
 
-def _rsa_file(directory: Path) -> tuple[Path, bytes]:
-    directory.mkdir(mode=0o700)
+def _rsa_file(directory: Path, name: str = "signing.der") -> tuple[Path, bytes]:
+    directory.mkdir(mode=0o700, exist_ok=True)
     der = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    path = directory / "signing.der"
+    path = directory / name
     path.write_bytes(der)
     path.chmod(0o600)
     return path, der
@@ -58,6 +59,7 @@ def _key_plan_actions(ws: Workspace, plan_file: Path) -> dict[str, Any]:
 def test_hmac_rsa_and_ecc_keys_apply_prove_and_readopt(workspace, tmp_path):
     escrow = tmp_path / "escrow"
     rsa_path, rsa_der = _rsa_file(tmp_path / "keys")
+    decrypt_path, decrypt_der = _rsa_file(tmp_path / "keys", "decrypt.der")
     workspace.write_generations(
         active="g1",
         g1={"material_source": f"generate:mac?escrow=file://{escrow}", "key_spec": "HMAC_256"},
@@ -67,7 +69,13 @@ def test_hmac_rsa_and_ecc_keys_apply_prove_and_readopt(workspace, tmp_path):
             "key_usage": "SIGN_VERIFY",
         },
         g3={"material_source": f"generate:ec?escrow=file://{escrow}", "key_spec": "ECC_NIST_P256"},
+        g4={
+            "material_source": f"file://{decrypt_path}?format=der",
+            "key_spec": "RSA_2048",
+            "key_usage": "ENCRYPT_DECRYPT",
+        },
     )
+    workspace.stack.control("DELETE", "/_localaws/calls")
     workspace.apply()
     kms = workspace.kms()
     gens = workspace.outputs()["generations"]
@@ -75,7 +83,9 @@ def test_hmac_rsa_and_ecc_keys_apply_prove_and_readopt(workspace, tmp_path):
         "g1": ("HMAC_256", "GENERATE_VERIFY_MAC"),
         "g2": ("RSA_2048", "SIGN_VERIFY"),
         "g3": ("ECC_NIST_P256", "SIGN_VERIFY"),
+        "g4": ("RSA_2048", "ENCRYPT_DECRYPT"),
     }
+    _importer_policy_allows_the_proofs(workspace)
     for name, gen in gens.items():
         meta = kms.describe_key(KeyId=gen["key_arn"])["KeyMetadata"]
         assert (meta["KeySpec"], meta["KeyUsage"], meta["KeyState"]) == (
@@ -138,12 +148,38 @@ def test_hmac_rsa_and_ecc_keys_apply_prove_and_readopt(workspace, tmp_path):
     assert kms.describe_key(KeyId=rsa_id)["KeyMetadata"]["KeyState"] == "Enabled"
 
     assert workspace.plan_exitcode() == 0
-    for material in (mac_material, rsa_der, ec_material):
+    for material in (mac_material, rsa_der, ec_material, decrypt_der):
         workspace.assert_no_leak(material)
 
 
+def _importer_policy_allows_the_proofs(ws: Workspace) -> None:
+    """Every call of the import run (each spec's proof: GenerateMac, Sign, the RSA decrypt)
+    is allowed by the importer policy with its conditions, and only with the proof's algorithm."""
+    policy = json.loads(ws.outputs()["importer_policy_json"])
+    calls = [
+        c for c in ws.stack.control("GET", "/_localaws/calls") if c.get("agent") == "kms-import"
+    ]
+    requests = [r for c in calls for r in requests_for_call(c, lambda *_: "")]
+    assert {"GenerateMac", "Sign", "Decrypt", "GetPublicKey"} <= {c["action"] for c in calls}
+    assert not [str(r) for r in requests if not allowed(policy, r)]
+    for request in requests:
+        algorithm_key = {
+            "kms:GenerateMac": ("kms:MacAlgorithm", "HMAC_SHA_512"),
+            "kms:Sign": ("kms:SigningAlgorithm", "RSASSA_PKCS1_V1_5_SHA_256"),
+            "kms:Decrypt": ("kms:EncryptionAlgorithm", "RSAES_OAEP_SHA_1"),
+        }.get(request.action)
+        if algorithm_key:
+            key, other = algorithm_key
+            assert request.context[key] != other, request
+            changed = Request(request.action, request.resource, {**request.context, key: other})
+            assert not allowed(policy, changed), changed
+    sign = next(r for r in requests if r.action == "kms:Sign")
+    digest = Request(sign.action, sign.resource, {**sign.context, "kms:MessageType": "DIGEST"})
+    assert not allowed(policy, digest)
+
+
 def test_invalid_key_spec_and_usage_refused_at_plan(workspace):
-    """Plan only, nothing read or created: two bad generations, one plan each (Terraform
+    """Plan only, nothing read or created: bad generations, one plan each (Terraform
     stops at the first module instance whose variables fail). The bad-input matrix
     (tests/reliability) covers unknown key spec and key usage names."""
     fingerprint = "hmac-sha256:" + "0" * 32
@@ -151,13 +187,20 @@ def test_invalid_key_spec_and_usage_refused_at_plan(workspace):
         (
             {"key_spec": "RSA_2048", "wrapping_algorithm": "RSAES_OAEP_SHA_256"},
             [
-                "key_usage must be set for an RSA key spec: ENCRYPT_DECRYPT or SIGN_VERIFY",
-                "wrapping_algorithm RSAES_OAEP_* cannot carry an RSA private key",
+                "key_usage must be set for a key spec with two usages",
+                # The accepted wrappings come from the generated key-spec table.
+                "wrapping_algorithm does not fit key_spec (an RSA private key travels only "
+                "through RSA_AES_KEY_WRAP_*): RSA_2048 takes RSA_AES_KEY_WRAP_SHA_1, "
+                "RSA_AES_KEY_WRAP_SHA_256;",
             ],
         ),
         (
             {"key_spec": "HMAC_256", "key_usage": "SIGN_VERIFY"},
-            ["key_usage does not fit key_spec: SYMMETRIC_DEFAULT takes ENCRYPT_DECRYPT, HMAC_*"],
+            ["key_usage does not fit key_spec: HMAC_256 takes GENERATE_VERIFY_MAC;"],
+        ),
+        (
+            {"key_spec": "AES_256"},
+            ["key_spec must be one of the importable key specs: ECC_NIST_P256, ECC_NIST_P384,"],
         ),
     ]
     for fields, messages in cases:

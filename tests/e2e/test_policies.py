@@ -4,8 +4,10 @@ ONE apply of the repo root with owners, administrators, users, service users, an
 statement and a grant on two generations whose material lives in AWS (a generated one
 escrowed in Secrets Manager, left disabled, and an SSM SecureString). Then: the policies read
 back with GetKeyPolicy, the grants with ListGrants, every call the helper made at the local
-AWS allowed by the `importer_policy_json` output and none allowed without its statement,
-plan -detailed-exitcode 0, and the leak scan. A plan-only test shows the lock-out-safe default.
+AWS allowed by the `importer_policy_json` output with its conditions evaluated, none allowed
+without its statement, the same calls with another wrapping, expiration model, encryption
+context or tag key denied, plan -detailed-exitcode 0, and the leak scan. A plan-only test
+shows the lock-out-safe default.
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ def test_policies_grants_and_least_privilege_importer(workspace, clean_stack):
     for statement in policy["Statement"]:
         for action in _listed(statement["Action"]) - {"kms:EnableKey"}:
             assert action in used, (statement["Sid"], action)
+    _conditions_hold(policy, requests, arns)
     other_key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
     assert not allowed(policy, Request("kms:ImportKeyMaterial", other_key))
     assert not allowed(policy, Request("kms:ScheduleKeyDeletion", arns["g1"]))
@@ -198,6 +201,52 @@ def test_policies_grants_and_least_privilege_importer(workspace, clean_stack):
     escrowed = _client(workspace, "secretsmanager").get_secret_value(SecretId=f"{ESCROW}/g1")
     workspace.assert_no_leak(bytes(escrowed["SecretBinary"]))
     workspace.assert_no_leak(g2_material)
+
+
+def _conditions_hold(policy: dict[str, Any], requests: list[Request], arns: dict[str, str]) -> None:
+    """The conditions are what keeps the policy least-privilege: the same calls with another
+    value of a condition key are denied (the recorded ones above are allowed)."""
+    made = {r.action: r for r in requests if r.resource in arns.values()}
+    decrypt, params, imported, tag = (
+        made[f"kms:{a}"]
+        for a in ("Decrypt", "GetParametersForImport", "ImportKeyMaterial", "TagResource")
+    )
+    assert decrypt.context["kms:EncryptionContext:kms-import"] == "proof", decrypt
+    assert params.context["kms:WrappingAlgorithm"] == "RSAES_OAEP_SHA_256", params
+    assert imported.context["kms:ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE", imported
+
+    def variant(request: Request, **context: str | tuple[str, ...]) -> Request:
+        return Request(request.action, request.resource, {**request.context, **context}, "variant")
+
+    refused = {
+        "Decrypt without the proof context": Request("kms:Decrypt", decrypt.resource),
+        "Decrypt with another context value": variant(
+            decrypt, **{"kms:EncryptionContext:kms-import": "other"}
+        ),
+        "Decrypt with an extra context key": variant(
+            decrypt,
+            **{
+                "kms:EncryptionContext:app": "x",
+                "kms:EncryptionContextKeys": ("app", "kms-import"),
+            },
+        ),
+        "Encrypt without the proof context": Request("kms:Encrypt", decrypt.resource),
+        "GetParametersForImport with another wrapping algorithm": variant(
+            params, **{"kms:WrappingAlgorithm": "RSAES_OAEP_SHA_1"}
+        ),
+        "GetParametersForImport with another wrapping key spec": variant(
+            params, **{"kms:WrappingKeySpec": "RSA_2048"}
+        ),
+        "ImportKeyMaterial with the other expiration model": variant(
+            imported, **{"kms:ExpirationModel": "KEY_MATERIAL_EXPIRES"}
+        ),
+        "TagResource with another tag key": variant(
+            tag, **{"aws:TagKeys": ("kms-import:fingerprint", "owner")}
+        ),
+    }
+    assert not [why for why, request in refused.items() if allowed(policy, request)]
+    # The drift marker is the one other tag the import run may write.
+    assert allowed(policy, variant(tag, **{"aws:TagKeys": ("kms-import:drift",)}))
 
 
 def _planned_policy(ws: Workspace, **variables: Any) -> str:

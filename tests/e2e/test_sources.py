@@ -1,11 +1,13 @@
 """Every stored material source through real Terraform: Secrets Manager, SSM and PKCS#11.
 
-One root copy holds one generation per source and is applied once: the four keys are imported,
-their material deleted, and one `make reimport` re-imports all four from their sources. The
-PKCS#11 key is a sensitive SoftHSM2 key object, wrapped for KMS by the token itself; its URI
-carries ; ? & and also ' and $ so the module's shell quoting is exercised, and SOFTHSM2_CONF
-reaches the helper only through Terraform's environment. Both tests end with the leak scan.
-(file and generate are covered in test_seed_workflow.py.)
+One root copy holds one generation per source (two PKCS#11 keys: one with wrapping_algorithm
+set, one left to the helper) and is applied once: the keys are imported, their material
+deleted, and one `make reimport` re-imports them all from their sources. The importer policy,
+conditions evaluated, allows every call. The PKCS#11 keys are sensitive SoftHSM2 key objects,
+wrapped for KMS by the token itself; one URI carries ; ? & and also ' and $ so the module's
+shell quoting is exercised, and SOFTHSM2_CONF reaches the helper only through Terraform's
+environment. Both tests end with the leak scan. (file and generate are covered in
+test_seed_workflow.py.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from iameval import allowed, requests_for_call
 
+from kms_import.keyspecs import key_spec
 from kms_import.material import secret_fingerprint
 from localaws.kms.ciphertext import gcm_parts
 
@@ -91,15 +95,53 @@ def _helper_runs(ws: Workspace) -> list[tuple[list[str], dict[str, str]]]:
     return runs
 
 
+def _importer_policy_allows_every_call(ws: Workspace, hsm_arn: str, auto_arn: str) -> str:
+    """The importer policy, conditions evaluated, allows every call of the apply: the HSM
+    keys' parameters with the algorithm their token wraps with (set, or picked by the helper
+    from what the token offers: the policy allows every one the key spec takes), the others'
+    with the key spec's default. Returns the algorithm picked for the unset one."""
+    policy = json.loads(ws.outputs()["importer_policy_json"])
+    sm = ws.client("secretsmanager")
+    calls = [
+        c for c in ws.stack.control("GET", "/_localaws/calls") if c.get("agent") == "kms-import"
+    ]
+    requests = [
+        r
+        for c in calls
+        for r in requests_for_call(c, lambda name, _: str(sm.describe_secret(SecretId=name)["ARN"]))
+    ]
+    assert not [str(r) for r in requests if not allowed(policy, r)]
+    asked = {
+        c["key_id"].rsplit("/", 1)[-1]: c["wrapping_algorithm"]
+        for c in calls
+        if c["action"] == "GetParametersForImport"
+    }
+    hsm, auto = (asked.pop(arn.rsplit("/", 1)[-1]) for arn in (hsm_arn, auto_arn))
+    assert hsm == "RSA_AES_KEY_WRAP_SHA_1"
+    assert set(asked.values()) == {"RSAES_OAEP_SHA_256"}
+    assert auto != "RSAES_OAEP_SHA_256", auto  # SoftHSM2 cannot: only SHA-1 (kms-facts.md)
+    (statement,) = [
+        s for s in policy["Statement"] if auto_arn in s["Resource"] and "Parameters" in s["Sid"]
+    ]
+    accepted = sorted(key_spec("SYMMETRIC_DEFAULT").wrapping_algorithms)
+    assert statement["Condition"]["StringEquals"]["kms:WrappingAlgorithm"] == accepted
+    return str(auto)
+
+
 def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     workspace: Workspace, tmp_path: Path, softhsm: Any
 ) -> None:
     ws = workspace
-    materials = {name: os.urandom(32) for name in ("sm-binary", "sm-string", "ssm", "hsm")}
+    names = ("sm-binary", "sm-string", "ssm", "hsm", "hsm-auto")
+    materials = {name: os.urandom(32) for name in names}
     sources = _stored_sources(ws, materials)
     label = HSM_LABEL.format(os.urandom(4).hex())  # the token lives for the whole session
     softhsm.add_key(label, materials["hsm"], DECRYPT=True)
     sources["hsm"] = softhsm.uri(label, object_safe="'$")
+    # A second token key with no wrapping_algorithm: the helper picks what the token offers.
+    auto_label = HSM_LABEL.format(os.urandom(4).hex()).replace("'", "").replace("$", "")
+    softhsm.add_key(auto_label, materials["hsm-auto"], DECRYPT=True)
+    sources["hsm-auto"] = softhsm.uri(auto_label)
     assert all(c in sources["hsm"] for c in ";?&'$")
     guard = tmp_path / "hsmguard"
     guard.mkdir()
@@ -122,8 +164,11 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
         assert kms.describe_key(KeyId=arns[gen])["KeyMetadata"]["KeyState"] == "Enabled"
         blobs[gen] = kms.encrypt(KeyId=arns[gen], Plaintext=PLAINTEXT)["CiphertextBlob"]
     assert out["key_arn"] == arns["hsm"]
-    # The token wrapped the key (once, as asked); the helper never read its value.
-    assert [p.name.rsplit("-", 1)[0] for p in guard.iterdir()] == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"]
+    auto = _importer_policy_allows_every_call(ws, arns["hsm"], arns["hsm-auto"])
+    # One mark per algorithm and process (wrapped-ALGORITHM-PID): both keys in one run.
+    token_wraps = sorted({"wrapped-RSA_AES_KEY_WRAP_SHA_1", f"wrapped-{auto}"})
+    # The token wrapped the keys (as asked); the helper never read their values.
+    assert sorted(p.name.rsplit("-", 1)[0] for p in guard.iterdir()) == token_wraps
     assert _hsm_opens(softhsm, label, blobs["hsm"]) == PLAINTEXT
     # One helper run at plan, one at apply; the URI arrives intact in the import step's
     # argv (no shell), and SOFTHSM2_CONF reaches both.
@@ -143,10 +188,7 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     for gen, arn in arns.items():
         assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
         assert kms.decrypt(KeyId=arn, CiphertextBlob=blobs[gen])["Plaintext"] == PLAINTEXT
-    assert (
-        sorted(p.name.rsplit("-", 1)[0] for p in guard.iterdir())
-        == ["wrapped-RSA_AES_KEY_WRAP_SHA_1"] * 2
-    )
+    assert sorted(p.name.rsplit("-", 1)[0] for p in guard.iterdir()) == sorted(token_wraps * 2)
     assert ws.plan_exitcode() == 0
     for material in materials.values():
         ws.assert_no_leak(material)
