@@ -58,6 +58,8 @@ module "single" {
   replica_regions         = []
   tags                    = { example = "complete", owner = "platform" }
   helper_command          = var.helper_command
+  profile                 = var.profile     # the provider's profile and assume_role: the helper
+  assume_role             = var.assume_role # acts as the principal that creates the key
 
   # The key policy, built from role lists (policy = a full JSON document replaces all of it).
   policy                            = null
@@ -104,6 +106,8 @@ module "rotating" {
   }
   tags           = { example = "complete", owner = "platform" }
   helper_command = var.helper_command
+  profile        = var.profile
+  assume_role    = var.assume_role
 
   # The same policy inputs, shared by every generation's key.
   policy                            = null
