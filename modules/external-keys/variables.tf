@@ -437,7 +437,12 @@ variable "assume_role" {
   }
 
   validation {
-    condition     = var.assume_role == null ? true : var.assume_role.external_id == null ? true : can(regex("^[\\w+=,.@:/-]{2,1224}$", var.assume_role.external_id))
+    # The length apart: RE2 repeats count to 1000 at most.
+    condition = var.assume_role == null ? true : var.assume_role.external_id == null ? true : alltrue([
+      can(regex("^[\\w+=,.@:/-]+$", var.assume_role.external_id)),
+      length(var.assume_role.external_id) >= 2,
+      length(var.assume_role.external_id) <= 1224,
+    ])
     error_message = "assume_role.external_id must be 2 to 1224 letters, digits and +=,.@:/_- (or null)."
   }
 
