@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from kms_import import __version__
+from kms_import.material import secret_fingerprint
 from offline.stack import OfflineStack
 
 from .workspace import REPO, Workspace, material_file
@@ -46,6 +47,12 @@ variable "keys" {
   type        = map(string)
 }
 
+variable "fingerprints" {
+  description = "Key name -> recorded fingerprint (the others are computed at plan)."
+  type        = map(string)
+  default     = {}
+}
+
 variable "helper_command" {
   description = "kms-import, or a wrapper around it."
   type        = string
@@ -66,7 +73,13 @@ variable "assume_role" {
 module "keys" {
   source = "../modules/external-keys"
 
-  keys           = { for name, source in var.keys : name => { material_source = source } }
+  keys = {
+    for name, source in var.keys :
+    name => {
+      material_source      = source
+      material_fingerprint = lookup(var.fingerprints, name, null)
+    }
+  }
   helper_command = var.helper_command
   profile        = var.profile
   assume_role    = var.assume_role
@@ -272,6 +285,14 @@ def _module_range() -> str:
     return match.group(1)
 
 
+def _mismatch_line(installed: str, wanted: str) -> str:
+    spec = wanted.replace(" ", "")
+    return (
+        f"kms-import: error: kms-import {installed} is installed, but this module needs "
+        f"kms-import {wanted}; install a matching helper: pipx install 'kms-import{spec}'"
+    )
+
+
 @pytest.mark.parametrize("mismatch", ["old-helper", "newer-module"])
 def test_a_helper_outside_the_modules_range_fails_the_plan_in_one_line(
     tmp_path: Path, clean_stack: OfflineStack, mismatch: str
@@ -289,14 +310,31 @@ def test_a_helper_outside_the_modules_range_fails_the_plan_in_one_line(
     result = ws.apply(check=False)
     assert result.code != 0
     output = _flat(result.stdout + result.stderr)
-    spec = wanted.replace(" ", "")
-    line = (
-        f"kms-import: error: kms-import {installed} is installed, but this module needs "
-        f"kms-import {wanted}; install a matching helper: pipx install 'kms-import{spec}'"
-    )
-    assert line in output
-    assert "Traceback" not in output
+    assert _mismatch_line(installed, wanted) in output
+    assert output.count("kms-import: error:") == 1 and "Traceback" not in output
     assert _keys(ws) == []
+    assert not [c for c in _calls(clean_stack) if c.get("agent") == "kms-import"]
+    ws.assert_no_leak(material)
+
+
+def test_with_every_fingerprint_recorded_an_old_helper_stops_before_importing(
+    tmp_path: Path, clean_stack: OfflineStack
+) -> None:
+    """Plan then runs no helper (it reads no material), so the import step is the first run
+    to refuse: the key is created without material and nothing is imported."""
+    ws = _module_root(tmp_path, clean_stack)
+    source, material = _secret_material(ws, "kms/e2e/handshake-apply")
+    ws.write_vars(
+        keys={"app": source},
+        fingerprints={"app": secret_fingerprint(material)},
+        helper_command=_old_helper(tmp_path),
+    )
+    result = ws.apply(check=False)
+    assert result.code != 0
+    output = _flat(result.stdout + result.stderr)
+    assert _mismatch_line("0.1.0", _module_range()) in output and "Traceback" not in output
+    (key_id,) = _keys(ws)
+    assert ws.kms().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
     assert not [c for c in _calls(clean_stack) if c.get("agent") == "kms-import"]
     ws.assert_no_leak(material)
 
