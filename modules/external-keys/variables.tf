@@ -72,8 +72,13 @@ variable "keys" {
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : k.alias_name == null || (can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", coalesce(k.alias_name, "-"))) && !startswith(coalesce(k.alias_name, "-"), "alias/aws/"))])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.alias_name == null || (can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", coalesce(k.alias_name, "-"))) && !startswith(coalesce(k.alias_name, "-"), "alias/aws/")))])}: alias_name must look like alias/NAME (letters, digits, /, _ and -; at most 256 characters) and must not start with alias/aws/ (reserved for AWS managed keys)."
+    condition     = alltrue([for k in values(var.keys) : k.alias_name == null || can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", coalesce(k.alias_name, "-")))])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.alias_name == null || can(regex("^alias/[a-zA-Z0-9/_-]{1,250}$", coalesce(k.alias_name, "-"))))])}: alias_name must look like alias/NAME (letters, digits, /, _ and -; at most 256 characters)."
+  }
+
+  validation {
+    condition     = alltrue([for k in values(var.keys) : !startswith(coalesce(k.alias_name, "-"), "alias/aws/")])
+    error_message = "keys ${join(", ", [for n, k in var.keys : n if startswith(coalesce(k.alias_name, "-"), "alias/aws/")])}: alias_name must not start with alias/aws/: that prefix is reserved for AWS managed keys."
   }
 
   validation {
