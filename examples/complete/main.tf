@@ -102,12 +102,14 @@ module "rotating" {
       material_rotations      = []
       multi_region            = false
       replica_regions         = []
+      alias_name              = null # an alias of this generation's own, beside alias_name above
     }
   }
-  tags           = { example = "complete", owner = "platform" }
-  helper_command = var.helper_command
-  profile        = var.profile
-  assume_role    = var.assume_role
+  tags               = { example = "complete", owner = "platform" }
+  helper_command     = var.helper_command
+  import_parallelism = 8 # generations imported at once by the one import step
+  profile            = var.profile
+  assume_role        = var.assume_role
 
   # The same policy inputs, shared by every generation's key.
   policy                            = null
