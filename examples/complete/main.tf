@@ -156,6 +156,8 @@ module "many" {
   tags               = { example = "complete", owner = "platform" }
   helper_command     = var.helper_command
   import_parallelism = 4
+  profile            = var.profile
+  assume_role        = var.assume_role
 
   # Shared by every key of the map.
   policy                            = null
