@@ -11,6 +11,8 @@ module "key" {
   active_generation = var.active_generation
   tags              = var.tags
   helper_command    = var.helper_command
+  profile           = var.profile
+  assume_role       = var.assume_role
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy

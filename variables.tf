@@ -70,6 +70,23 @@ variable "helper_command" {
   nullable    = false
 }
 
+variable "profile" {
+  description = "AWS profile (a name from the AWS config files, never credentials) for the provider and the helper alike, so both act as the same principal. null: the default credential chain."
+  type        = string
+  default     = null
+}
+
+variable "assume_role" {
+  description = "Role the provider and the helper both assume, in the provider block's assume_role shape: role_arn, and optionally session_name, external_id and duration (\"1h\", \"15m\", \"1h30m\"; 15m to 12h). null: no role. Validated by modules/external-keys."
+  type = object({
+    role_arn     = string
+    session_name = optional(string)
+    external_id  = optional(string)
+    duration     = optional(string)
+  })
+  default = null
+}
+
 ################################################################################
 # Key policy and grants, the same for every generation: passed to modules/external-key,
 # which validates them and documents each (see its README).

@@ -17,6 +17,19 @@ terraform {
   }
 }
 
+# profile and assume_role reach the kms-import helper too (module.key), so the material is
+# imported by the principal that creates the keys.
 provider "aws" {
-  region = var.region
+  region  = var.region
+  profile = var.profile
+
+  dynamic "assume_role" {
+    for_each = var.assume_role == null ? [] : [var.assume_role]
+    content {
+      role_arn     = assume_role.value.role_arn
+      session_name = assume_role.value.session_name
+      external_id  = assume_role.value.external_id
+      duration     = assume_role.value.duration
+    }
+  }
 }

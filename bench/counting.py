@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# $1 may be a global option one day; the subcommand is the first argument without a dash.
+# Global options come first (the modules pass `--requires RANGE`): the subcommand is the
+# first argument without a dash that is not --requires' value.
 WRAPPER = """#!/bin/sh
 # bench: note this helper run (pid and subcommand only), then become kms-import.
 cmd=-
+value=
 for arg in "$@"; do
-  case $arg in -*) ;; *) cmd=$arg; break ;; esac
+  if [ -n "$value" ]; then value=; continue; fi
+  case $arg in --requires) value=1 ;; -*) ;; *) cmd=$arg; break ;; esac
 done
 printf '%s %s\\n' "$$" "$cmd" >> {log}
 exec {helper} "$@"

@@ -59,6 +59,8 @@ module "single" {
   replica_regions         = []
   tags                    = { example = "complete", owner = "platform" }
   helper_command          = var.helper_command
+  profile                 = var.profile     # the provider's profile and assume_role: the helper
+  assume_role             = var.assume_role # acts as the principal that creates the key
 
   # The key policy, built from role lists (policy = a full JSON document replaces all of it).
   policy                            = null
@@ -107,6 +109,8 @@ module "rotating" {
   tags               = { example = "complete", owner = "platform" }
   helper_command     = var.helper_command
   import_parallelism = 4
+  profile            = var.profile
+  assume_role        = var.assume_role
 
   # The same policy inputs, shared by every generation's key.
   policy                            = null
@@ -152,6 +156,8 @@ module "many" {
   tags               = { example = "complete", owner = "platform" }
   helper_command     = var.helper_command
   import_parallelism = 4
+  profile            = var.profile
+  assume_role        = var.assume_role
 
   # Shared by every key of the map.
   policy                            = null

@@ -62,6 +62,23 @@ variable "helper_command" {
   nullable    = false
 }
 
+variable "profile" {
+  description = "AWS profile (a name from the AWS config files) for the provider and both modules' helper runs; null: the default credential chain."
+  type        = string
+  default     = null
+}
+
+variable "assume_role" {
+  description = "Role the provider and both modules' helper runs assume (the provider block's assume_role shape), e.g. { role_arn = \"arn:aws:iam::111122223333:role/KeyDeployer\", duration = \"1h\" }; null: no role."
+  type = object({
+    role_arn     = string
+    session_name = optional(string)
+    external_id  = optional(string)
+    duration     = optional(string)
+  })
+  default = null
+}
+
 variable "single_material_rotations" {
   description = "Material rotated into the single key on demand, in order (append only); each entry's material_source is a reference like the first one's."
   type = list(object({

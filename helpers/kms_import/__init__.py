@@ -4,4 +4,4 @@ Terraform only passes references (a material source URI, a key id, a fingerprint
 package reads the material, wraps it in memory for KMS, imports it and proves the key works.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -77,6 +77,13 @@ def _session(profile: str | None = None) -> Any:
 
     global _loader
     session = botocore.session.Session(profile=profile)
+    if profile is not None and profile not in session.available_profiles:
+        # Refused here, before botocore's ProfileNotFound surfaces from whichever client
+        # reads the config first (as "calling AWS: ProfileNotFound").
+        raise UsageError(
+            f"AWS profile {profile!r} is not in the AWS config files",
+            "check --profile (`aws configure list-profiles`) or AWS_CONFIG_FILE",
+        )
     if _loader is None:
         _loader = session.get_component("data_loader")
     else:

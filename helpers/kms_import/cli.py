@@ -449,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
         "plan-keys",
         cmd_plan_keys,
         "external-keys' plan step: stdin {NAME or NAME#N: JSON {source, key_spec}}, stdout "
-        "{same keys: fingerprint} (hashicorp/external's protocol); the query may also carry "
-        "profile and assume_role (jsonencode of the provider's block)",
+        "{same keys: fingerprint} (hashicorp/external's protocol); credentials by the flags "
+        "only, so every query field is a key",
         aws=True,
     )
     batch = command(

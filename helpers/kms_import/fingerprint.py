@@ -3,9 +3,11 @@
 `fingerprint`: Terraform sends {"source": URI, "key_spec": SPEC} on stdin and receives
 {"fingerprint": "..."}: a value that identifies the material without revealing it.
 `plan-keys`: the same for every material of a whole external-keys instance in one run.
-For a `generate:` source this is where the material is first drawn and escrowed. Either query
-may also carry `profile` and `assume_role` (jsonencode of the provider's block): the
-credentials for secretsmanager:, ssm: and escrow sources.
+For a `generate:` source this is where the material is first drawn and escrowed. The
+credentials for secretsmanager:, ssm: and escrow sources come from the flags (--profile,
+--assume-role-*); `fingerprint`'s query may also carry `profile` and `assume_role`
+(jsonencode of the provider's block). `plan-keys`' query holds key names only, so a key may be
+named `profile` or `assume_role`.
 """
 
 from __future__ import annotations
@@ -49,11 +51,11 @@ PLAN_POOL = 4
 def plan_keys(text: str, flags: aws.Credentials | None = None) -> dict[str, str]:
     """The external-keys module's plan step (hashicorp/external's protocol): a JSON object
     of strings in, "NAME" or "NAME#N" -> jsonencode({source, key_spec}); the same keys
-    -> fingerprint out (fields `profile` and `assume_role` are credentials, not keys).
-    Sources are read a few at a time; the first failing entry (in name
+    -> fingerprint out. Every field is a key (credentials come only from `flags`: a key may
+    be named `profile`). Sources are read a few at a time; the first failing entry (in name
     order) is reported in one line naming it."""
-    creds, query = aws.query_credentials(_plan_query(text), flags or aws.Credentials())
-    aws.use_credentials(creds)
+    query = _plan_query(text)
+    aws.use_credentials(flags or aws.Credentials())
     wanted = {name: _plan_entry(name, value) for name, value in query.items()}
     if not wanted:
         return {}

@@ -27,6 +27,8 @@ module "keys" {
 
   tags               = var.tags
   helper_command     = var.helper_command
+  profile            = var.profile
+  assume_role        = var.assume_role
   import_parallelism = 1
 
   policy                            = var.policy

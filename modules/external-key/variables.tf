@@ -102,6 +102,23 @@ variable "helper_command" {
   nullable    = false
 }
 
+variable "profile" {
+  description = "AWS profile the helper uses, as the provider block's profile: a name from the AWS config files (never credentials). null: the default credential chain. Validated by modules/external-keys."
+  type        = string
+  default     = null
+}
+
+variable "assume_role" {
+  description = "Role the helper assumes, as the provider block's assume_role: role_arn, and optionally session_name (default kms-import), external_id and duration (\"1h\", \"15m\", \"1h30m\"; 15m to 12h). null: no role. Validated by modules/external-keys."
+  type = object({
+    role_arn     = string
+    session_name = optional(string)
+    external_id  = optional(string)
+    duration     = optional(string)
+  })
+  default = null
+}
+
 ################################################################################
 # Key policy and grants: who may administer, import into and use the key. Modelled on
 # terraform-aws-modules/terraform-aws-kms's role lists.

@@ -94,7 +94,7 @@ locals {
 data "external" "plan" {
   count = length(local.unrecorded) > 0 ? 1 : 0
 
-  program = [var.helper_command, "plan-keys"]
+  program = concat([var.helper_command, "--requires", local.helper_versions, "plan-keys"], local.credential_args)
   query   = local.unrecorded
 }
 
@@ -130,7 +130,8 @@ resource "terraform_data" "import" {
 
   provisioner "local-exec" {
     interpreter = concat(
-      [var.helper_command, "import-keys"],
+      [var.helper_command, "--requires", local.helper_versions, "import-keys"],
+      local.credential_args,
       flatten([for name in sort(keys(local.imports)) : ["--key", jsonencode(merge({ name = name }, local.imports[name]))]]),
       ["--parallelism"],
     )

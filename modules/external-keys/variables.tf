@@ -412,3 +412,61 @@ variable "grants" {
   }
 }
 
+
+################################################################################
+# Credentials: who the helper acts as. Set them as the provider block's, so the helper
+# imports as the principal that created the keys. Only references reach the helper's
+# command line and state (a profile name, a role ARN, an external id), never credentials.
+################################################################################
+
+variable "profile" {
+  description = "AWS profile the helper uses, as the provider block's profile: a name from the AWS config files (never credentials). null: the default credential chain (AWS_PROFILE, environment, instance role)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.profile == null ? true : can(regex("^[A-Za-z0-9_][A-Za-z0-9_.+=,@:/-]{0,127}$", var.profile))
+    error_message = "profile must be a profile name from the AWS config files: up to 128 letters, digits and _.+=,@:/- (not starting with - or .), or null."
+  }
+}
+
+variable "assume_role" {
+  description = "Role the helper assumes, as the provider block's assume_role: role_arn, and optionally session_name (default kms-import), external_id and duration (\"1h\", \"15m\", \"1h30m\"; 15m to 12h). Assumed with the profile's (or the default) credentials. null: no role."
+  type = object({
+    role_arn     = string
+    session_name = optional(string)
+    external_id  = optional(string)
+    duration     = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.assume_role == null ? true : can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$", var.assume_role.role_arn))
+    error_message = "assume_role.role_arn must be an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME."
+  }
+
+  validation {
+    condition     = var.assume_role == null ? true : var.assume_role.session_name == null ? true : can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role.session_name))
+    error_message = "assume_role.session_name must be 2 to 64 letters, digits and +=,.@_- (or null for kms-import)."
+  }
+
+  validation {
+    # The length apart: RE2 repeats count to 1000 at most.
+    condition = var.assume_role == null ? true : var.assume_role.external_id == null ? true : alltrue([
+      can(regex("^[\\w+=,.@:/-]+$", var.assume_role.external_id)),
+      length(var.assume_role.external_id) >= 2,
+      length(var.assume_role.external_id) <= 1224,
+    ])
+    error_message = "assume_role.external_id must be 2 to 1224 letters, digits and +=,.@:/_- (or null)."
+  }
+
+  validation {
+    condition = var.assume_role == null ? true : var.assume_role.duration == null ? true : try(alltrue([
+      for seconds in [sum([
+        for i, part in regex("^(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?$", var.assume_role.duration) :
+        parseint(coalesce(part, "0"), 10) * [3600, 60, 1][i]
+      ])] : seconds >= 900 && seconds <= 43200
+    ]), false)
+    error_message = "assume_role.duration must be a duration like \"1h\", \"15m\" or \"1h30m\", from 15m to 12h (or null for the role's default)."
+  }
+}

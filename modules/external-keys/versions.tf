@@ -12,3 +12,11 @@ terraform {
     }
   }
 }
+
+# The kms-import helper versions this module works with, passed to every helper run as
+# `kms-import --requires`: a helper outside the range stops the plan in one line naming both
+# versions and the install command. Move it with each minor release of the helper (the
+# module and the helper are released together, under one tag).
+locals {
+  helper_versions = ">=0.2.0, <0.3.0"
+}

@@ -26,6 +26,8 @@ module "generations" {
   }
   tags               = var.tags
   helper_command     = var.helper_command
+  profile            = var.profile
+  assume_role        = var.assume_role
   import_parallelism = var.import_parallelism
 
   policy                            = var.policy

@@ -60,10 +60,13 @@ output "key_arns" {
 }
 """
 
-# Runs kms-import as Terraform would, first noting its pid and subcommand: the pid stays
-# the helper's (exec), so a line per start and a pid to look for afterwards.
+# Runs kms-import as Terraform would, first noting its pid and subcommand (after the
+# module's `--requires RANGE`): the pid stays the helper's (exec), so a line per start and a
+# pid to look for afterwards.
 COUNTER = """#!/bin/sh
-echo "$$ $1" >> '{log}'
+cmd=$1
+if [ "$1" = --requires ]; then cmd=$3; fi
+echo "$$ $cmd" >> '{log}'
 exec '{helper}' "$@"
 """
 

@@ -173,8 +173,10 @@ def test_secretsmanager_ssm_and_hsm_import_and_reimport_through_terraform(
     # One helper run at plan, one at apply; the URI arrives intact in the import step's
     # argv (no shell), and SOFTHSM2_CONF reaches both.
     helpers = _helper_runs(ws)
-    assert sorted(argv[1] for argv, _ in helpers) == ["import-keys", "plan-keys"]
-    (imports,) = [argv for argv, _ in helpers if argv[1] == "import-keys"]
+    # argv: kms-import --requires RANGE COMMAND ... (the module's version handshake)
+    assert {argv[1] for argv, _ in helpers} == {"--requires"}
+    assert sorted(argv[3] for argv, _ in helpers) == ["import-keys", "plan-keys"]
+    (imports,) = [argv for argv, _ in helpers if argv[3] == "import-keys"]
     entries = [json.loads(imports[i + 1]) for i, arg in enumerate(imports) if arg == "--key"]
     assert {e["name"]: e["material_source"] for e in entries} == sources
     assert all(env.get("SOFTHSM2_CONF") == str(softhsm.conf) for _, env in helpers)

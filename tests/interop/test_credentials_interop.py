@@ -1,7 +1,7 @@
 """The helper's two module runs act as the assumed role, over HTTP against the local AWS.
 
-`kms-import plan-keys` (query fields `profile`/`assume_role`, as hashicorp/external sends them)
-and `kms-import import-keys --assume-role-arn ...` (flags, as local-exec runs it) are separate
+`kms-import plan-keys --assume-role-arn ...` (as hashicorp/external runs it) and
+`kms-import import-keys --assume-role-arn ...` (as local-exec runs it) are separate
 processes with only the stack's ambient `testing` key in their environment, as Terraform runs
 them. The local AWS decides AssumeRole by the role's trust policy (POST /_localaws/sts
 check_roles) and its call record names the access key each call was signed with, so the test
@@ -115,14 +115,15 @@ def test_plan_and_import_run_as_the_assumed_role(aws: OfflineStack, tmp_path: Pa
     )
     materials["c"] = ("ssm:/keys/c?format=base64", stored)
     arns = {n: kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["Arn"] for n in materials}
-    block = {"role_arn": role, "session_name": "terraform", "external_id": None, "duration": "1h"}
 
     query = {
         name: json.dumps({"source": source, "key_spec": "SYMMETRIC_DEFAULT"})
         for name, (source, _) in materials.items()
     }
-    query |= {"profile": "", "assume_role": json.dumps(block)}
-    planned = _helper(aws, "plan-keys", stdin=json.dumps(query))
+    flags = ["--assume-role-arn", role, "--assume-role-session-name", "terraform"]
+    planned = _helper(
+        aws, "plan-keys", *flags, "--assume-role-duration", "1h", stdin=json.dumps(query)
+    )
     assert planned.returncode == 0, planned.stderr
     fingerprints = json.loads(planned.stdout)
     assert set(fingerprints) == set(materials)
@@ -137,7 +138,6 @@ def test_plan_and_import_run_as_the_assumed_role(aws: OfflineStack, tmp_path: Pa
             "wrapping_key_spec": "RSA_2048",
         }
         entries += ["--key", json.dumps(entry)]
-    flags = ["--assume-role-arn", role, "--assume-role-session-name", "terraform"]
     imported = _helper(aws, "import-keys", *entries, *flags, "--assume-role-duration", "1h")
     assert imported.returncode == 0, imported.stderr
 

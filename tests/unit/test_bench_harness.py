@@ -107,7 +107,11 @@ def test_wrapper_logs_each_run_then_execs_the_helper_in_the_same_process(tmp_pat
         capture_output=True,
         text=True,
     )
-    assert first.returncode == second.returncode == 0
+    # As the modules run it: the version range is --requires' value, not the subcommand.
+    third = subprocess.run(
+        [str(wrapper), "--requires", ">=0.2.0, <0.3.0", "plan-keys"], capture_output=True, text=True
+    )
+    assert first.returncode == second.returncode == third.returncode == 0
     assert first.stdout.endswith('args=plan-keys\n{"k1": "x"}')  # argv and stdin reach it
     assert 'args=--debug import-keys --key {"name": "a b"} --parallelism' in second.stdout
     runs = HelperLog(log).take()
@@ -115,9 +119,10 @@ def test_wrapper_logs_each_run_then_execs_the_helper_in_the_same_process(tmp_pat
     assert [f"pid={r.pid} " for r in runs] == [
         first.stdout.split("args")[0],
         second.stdout.split("args")[0],
+        third.stdout.split("args")[0],
     ]
-    assert [r.command for r in runs] == ["plan-keys", "import-keys"]
-    assert describe(runs) == "2 (import-keys, plan-keys)"
+    assert [r.command for r in runs] == ["plan-keys", "import-keys", "plan-keys"]
+    assert describe(runs) == "3 (import-keys, plan-keysx2)"
     assert HelperLog(log).take() == [] and describe([]) == "0"
 
 

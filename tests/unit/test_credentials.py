@@ -316,29 +316,31 @@ def test_import_keys_imports_every_key_as_the_role_from_its_pool(
     assert signed_by["AssumeRole"] == [AMBIENT_KEY]
 
 
-def test_plan_keys_query_carries_the_credentials(
+def test_plan_keys_takes_credentials_by_flag_and_every_query_field_is_a_key(
     local_aws: None,
     signed_by: _Signed,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """external-keys' plan step: `profile` and `assume_role` are credentials, not key names."""
+    """external-keys' plan step: credentials are flags (as the module passes them), so keys
+    named `profile` and `assume_role` are keys like any other."""
     import base64
 
     import boto3
 
-    boto3.client("ssm").put_parameter(
-        Name="/keys/g1",
-        Type="SecureString",
-        Value=base64.b64encode(os.urandom(32)).decode(),
-    )
-    query = {
-        "g1": json.dumps({"source": "ssm:/keys/g1?format=base64", "key_spec": "SYMMETRIC_DEFAULT"}),
-        "profile": "",
-        "assume_role": json.dumps({"role_arn": ROLE, "session_name": "tf-plan"}),
-    }
+    query = {}
+    for name in ("g1", "profile", "assume_role"):
+        boto3.client("ssm").put_parameter(
+            Name=f"/keys/{name}",
+            Type="SecureString",
+            Value=base64.b64encode(os.urandom(32)).decode(),
+        )
+        source = f"ssm:/keys/{name}?format=base64"
+        query[name] = json.dumps({"source": source, "key_spec": "SYMMETRIC_DEFAULT"})
     monkeypatch.setattr("sys.stdin", _Stdin(json.dumps(query)))
-    assert cli.main(["plan-keys"]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"g1"}
-    (reader,) = signed_by["GetParameter"]
-    assert reader.startswith("ASIA") and signed_by["AssumeRole"] == [AMBIENT_KEY]
+    flags = ["--assume-role-arn", ROLE, "--assume-role-session-name", "tf-plan"]
+    assert cli.main(["plan-keys", *flags]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"g1", "profile", "assume_role"}
+    readers = set(signed_by["GetParameter"])
+    assert len(readers) == 1 and readers.pop().startswith("ASIA")
+    assert signed_by["AssumeRole"] == [AMBIENT_KEY]
