@@ -208,7 +208,7 @@ def cmd_delete_material(args: argparse.Namespace) -> int:
 
 
 def cmd_tfvars(args: argparse.Namespace) -> int:
-    from .tfvars import run
+    from .tfvars_cli import run
 
     return run(args)
 
