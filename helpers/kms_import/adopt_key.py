@@ -24,13 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from . import aws, keys, materials, tfvars
-from .adopt import (
-    RESOURCE_TYPE,
-    AdoptError,
-    generation_key_address,
-    import_block,
-    prove_by_reimport,
-)
+from .adopt import generation_key_address, import_block, prove_by_reimport
+from .adopt_state import RESOURCE_TYPE, AdoptError
 from .errors import FingerprintMismatch, KeyStateError, UsageError
 from .keys import KeyInfo
 from .keyspecs import key_spec
