@@ -49,6 +49,7 @@ class KeyAdoptRequest:
     module_address: str = "module.key"
     region: str | None = None
     valid_to: datetime | None = None  # only for a key whose material is gone (PendingImport)
+    enabled: bool | None = None  # the generation's `enabled`; None: as the key is now
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def check_key(key: KeyInfo, request: KeyAdoptRequest) -> None:
         )
     if key.state not in ADOPTABLE_STATES:
         hint = (
-            "cancel the deletion first (`aws kms cancel-key-deletion`), then adopt"
+            "`kms-import cancel-deletion` (make cancel-deletion) cancels it and adopts the key"
             if key.state == "PendingDeletion"
             else "wait until it is ready and run again"
         )
@@ -345,7 +346,7 @@ def add_generation(
     assert request.tfvars is not None
     options: dict[str, str | bool | int] = {
         "material_fingerprint": fingerprint,
-        "enabled": key.state == "Enabled",
+        "enabled": key.state == "Enabled" if request.enabled is None else request.enabled,
     }
     if key.valid_to is not None:
         options["valid_to"] = format_utc(key.valid_to)

@@ -194,6 +194,24 @@ def cmd_delete_material(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cancel_deletion(args: argparse.Namespace) -> int:
+    from .adopt_key import KeyAdoptRequest, report
+    from .lifecycle import cancel_deletion
+
+    done = cancel_deletion(
+        KeyAdoptRequest(
+            key_id=args.key_id,
+            source=args.source,
+            root=args.root,
+            tfvars=args.tfvars,
+            generation=args.generation,
+            region=args.region,
+        )
+    )
+    print(report(done))
+    return 0
+
+
 def cmd_tfvars(args: argparse.Namespace) -> int:
     from .tfvars_cli import run
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from . import __version__
 from .cli_commands import (
     cmd_adopt,
+    cmd_cancel_deletion,
     cmd_delete_material,
     cmd_fingerprint,
     cmd_import,
@@ -27,6 +28,7 @@ from .cli_commands import (
     cmd_verify,
     cmd_wrap,
 )
+from .cli_tfvars import add_tfvars_arguments
 
 DESCRIPTION = """`kms-import`: the commands Terraform and the Makefile run, and users run by hand.
 
@@ -351,74 +353,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     delete.add_argument("--yes", action="store_true", help="do not ask")
 
-    _add_tfvars(
+    cancel = command(
+        "cancel-deletion",
+        cmd_cancel_deletion,
+        "cancel a key's scheduled deletion (it comes back Disabled) and adopt it back as a "
+        "generation (as adopt --key-id): the generation, enabled, in --tfvars and its import "
+        "block in --root's adopt_GEN.tf",
+        aws=True,
+    )
+    _add_key(cancel)
+    cancel.add_argument("--source", required=True, help="material source URI of its material")
+    cancel.add_argument("--generation", help="generation name (default: the next free gN)")
+    cancel.add_argument(
+        "--tfvars",
+        type=Path,
+        default=Path("terraform.tfvars"),
+        help="the root's tfvars (default: terraform.tfvars)",
+    )
+    cancel.add_argument(
+        "--root", type=Path, default=Path("."), help="the root: adopt_GEN.tf goes here (default: .)"
+    )
+
+    add_tfvars_arguments(
         command("tfvars", cmd_tfvars, "show or edit generations and active_generation in a tfvars")
     )
     return parser
-
-
-def _add_tfvars(parser: argparse.ArgumentParser) -> None:
-    """`tfvars --file F ACTION`; values are checked by tfvars.py, for one-line errors."""
-    parser.add_argument(
-        "--file",
-        type=Path,
-        default=Path("terraform.tfvars"),
-        help="the tfvars file (default: terraform.tfvars)",
-    )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    show = actions.add_parser("show", help="print the generations and the active one")
-    show.add_argument("--json", action="store_true", help="print JSON")
-
-    add = actions.add_parser("add-generation", help="add a generation (refuses a taken name)")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("--material-source", required=True, help="material source URI")
-    add.add_argument("--valid-to", help="RFC 3339 expiry (omit: material never expires)")
-    add.add_argument("--enabled", metavar="true|false")
-    add.add_argument("--deletion-window-in-days", metavar="DAYS", help="7 to 30")
-    add.add_argument("--key-spec", help="e.g. HMAC_256 or RSA_2048 (default: SYMMETRIC_DEFAULT)")
-    add.add_argument("--key-usage", help="needed for RSA key specs: ENCRYPT_DECRYPT or SIGN_VERIFY")
-    add.add_argument(
-        "--like-active",
-        action="store_true",
-        help="same key spec and usage as the active generation (what make rotate uses)",
-    )
-    add.add_argument("--activate", action="store_true", help="also make it the active one")
-    _add_no_fingerprint(add)
-    add.add_argument("--create", action="store_true", help="create the file if it is missing")
-
-    active = actions.add_parser("set-active", help="point active_generation at NAME")
-    active.add_argument("name", metavar="NAME")
-    active.add_argument("--force", action="store_true", help="even if NAME is disabled")
-
-    put = actions.add_parser("set", help="set valid_to, enabled or deletion_window_in_days")
-    put.add_argument("name", metavar="NAME")
-    put.add_argument(
-        "field", metavar="FIELD", choices=("valid_to", "enabled", "deletion_window_in_days")
-    )
-    put.add_argument("value", metavar="VALUE", help="valid_to: RFC 3339, or null to remove it")
-    put.add_argument("--force", action="store_true", help="even to disable the active one")
-
-    rot = actions.add_parser(
-        "add-rotation",
-        help="append new material to NAME's material_rotations (rotated in on demand)",
-    )
-    rot.add_argument("name", metavar="NAME")
-    rot.add_argument("--material-source", required=True, help="material source URI")
-    _add_no_fingerprint(rot)
-
-    remove = actions.add_parser("remove-generation", help="remove a generation from the file")
-    remove.add_argument("name", metavar="NAME")
-    remove.add_argument("--force", action="store_true", help="even the active one")
-
-    actions.add_parser("next-name", help="print a fresh generation name: g<N+1>")
-    actions.add_parser("active", help="print the active generation's name")
-
-
-def _add_no_fingerprint(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-fingerprint",
-        action="store_true",
-        help="do not read the material now for its material_fingerprint (every plan then "
-        "reads the source instead)",
-    )
