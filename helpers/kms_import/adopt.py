@@ -126,8 +126,13 @@ def write_import_file(root: Path, generation: str, module_address: str, old: Old
         blocks.append(
             import_block(f"{module_address}.aws_kms_alias.active", old.alias_addresses[0][1])
         )
+    return write_adopt_file(root, generation, f"{old.address} ({old.key_id})", blocks)
+
+
+def write_adopt_file(root: Path, generation: str, what: str, blocks: list[str]) -> Path:
+    """adopt_GEN.tf: the import blocks that bring `what` under the root as GEN."""
     header = (
-        f"# Written by `kms-import adopt`: {old.address} ({old.key_id}) becomes generation\n"
+        f"# Written by `kms-import adopt`: {what} becomes generation\n"
         f"# {generation}. Remove this file after the apply that imports it.\n\n"
     )
     path = root / f"adopt_{generation}.tf"

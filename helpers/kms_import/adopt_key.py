@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import aws, keys, materials, tfvars
-from .adopt import generation_key_address, import_block, prove_by_reimport
+from .adopt import generation_key_address, import_block, prove_by_reimport, write_adopt_file
 from .adopt_state import RESOURCE_TYPE, AdoptError
 from .errors import FingerprintMismatch, KeyStateError, UsageError
 from .keys import KeyInfo
@@ -324,13 +324,8 @@ def write_import_file(
     if aliases.rotating is not None:
         rotating = f"{request.module_address}.aws_kms_alias.active"
         blocks.append(import_block(rotating, aliases.rotating))
-    header = (
-        f"# Written by `kms-import adopt`: key {key.key_id} (made outside Terraform) becomes\n"
-        f"# generation {name}. Remove this file after the apply that imports it.\n\n"
-    )
-    path = request.root / f"adopt_{name}.tf"
-    path.write_text(header + "\n".join(blocks))
-    return path
+    what = f"key {key.key_id} (made outside Terraform)"
+    return write_adopt_file(request.root, name, what, blocks)
 
 
 def add_generation(

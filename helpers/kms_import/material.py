@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from .errors import MaterialError
 from .keyspecs import WRAPPING_ALGORITHMS, KeySpec
 from .privatekeys import check_private_key, public_key_der, public_key_fingerprint
+from .securefile import zero
 from .wrapping import wrap
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
@@ -105,8 +106,7 @@ class Material:
         return WRAPPING_ALGORITHMS
 
     def zero(self) -> None:
-        for i in range(len(self._buf)):
-            self._buf[i] = 0
+        zero(self._buf)
 
     def fingerprint(self, spec: KeySpec | None = None) -> str:
         """Secret material: keyed check value; private keys: SHA-256 of the public key."""
