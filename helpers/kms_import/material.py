@@ -10,7 +10,7 @@ from typing import Protocol, Self
 from .errors import MaterialError
 from .keyspecs import WRAPPING_ALGORITHMS, KeySpec
 from .privatekeys import check_private_key, public_key_der, public_key_fingerprint
-from .securefile import zero
+from .securefile import Closing, zero
 from .wrapping import wrap
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
@@ -62,7 +62,7 @@ class KeyMaterial(Protocol):
         ...
 
 
-class Material:
+class Material(Closing):
     """Plaintext key material in a bytearray that is zeroed on close.
 
     Use as a context manager. Python may still hold transient copies (e.g. inside a decoder);
@@ -74,17 +74,6 @@ class Material:
     def __init__(self, buf: bytearray, description: str) -> None:
         self._buf = buf
         self.description = description
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.zero()
 
     def __repr__(self) -> str:  # never show the bytes, even in a debugger or traceback
         return f"Material({self.description}, {len(self._buf)} bytes)"
@@ -107,6 +96,8 @@ class Material:
 
     def zero(self) -> None:
         zero(self._buf)
+
+    close = zero  # `with material:` wipes it at the end
 
     def fingerprint(self, spec: KeySpec | None = None) -> str:
         """Secret material: keyed check value; private keys: SHA-256 of the public key."""

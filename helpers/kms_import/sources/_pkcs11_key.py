@@ -8,12 +8,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ..errors import MaterialError, SourceError, WrappingError
 from ..keyspecs import KeySpec
 from ..material import FINGERPRINT_LABEL, FINGERPRINT_PREFIX, Material
+from ..securefile import Closing
 
 log = logging.getLogger("kms-import")
 
@@ -38,7 +38,7 @@ def _hsm_error(exc: BaseException, what: str) -> SourceError:
 
 
 @dataclass
-class HsmKey:
+class HsmKey(Closing):
     """A key inside a token, behind the KeyMaterial protocol; the session closes on exit."""
 
     session: Any
@@ -47,17 +47,6 @@ class HsmKey:
     allow_extract: bool = False
     _algorithms: tuple[str, ...] | None = field(default=None, repr=False)
     _signer: Any = field(default=None, repr=False)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._signer = None
