@@ -1,5 +1,6 @@
-# Every input of both modules, one key each: a single imported key (modules/external-key)
-# and a rotating key with one generation (modules/rotating-key). Copy what you need.
+# Every input of the three modules: a single imported key (modules/external-key), a rotating
+# key with one generation (modules/rotating-key), and two keys in one instance of
+# modules/external-keys (one helper run at plan and one at apply for both). Copy what you need.
 
 data "aws_caller_identity" "current" {}
 
@@ -100,10 +101,12 @@ module "rotating" {
       material_rotations      = []
       multi_region            = false
       replica_regions         = []
+      alias_name              = null # an alias of the generation's own, besides alias_name above
     }
   }
-  tags           = { example = "complete", owner = "platform" }
-  helper_command = var.helper_command
+  tags               = { example = "complete", owner = "platform" }
+  helper_command     = var.helper_command
+  import_parallelism = 4
 
   # The same policy inputs, shared by every generation's key.
   policy                            = null
@@ -117,4 +120,54 @@ module "rotating" {
   source_policy_documents           = [data.aws_iam_policy_document.key.json]
   override_policy_documents         = []
   grants                            = {}
+}
+
+module "many" {
+  source = "../../modules/external-keys"
+
+  keys = {
+    a = {
+      material_source         = "generate:complete-many-a?escrow=${var.many_escrow}"
+      material_fingerprint    = null # null: plan computes it (one plan-keys run for the map)
+      key_spec                = "SYMMETRIC_DEFAULT"
+      key_usage               = "ENCRYPT_DECRYPT"
+      alias_name              = "alias/example-complete-many-a"
+      description             = "example: complete, many keys: a"
+      wrapping_algorithm      = null # the helper chooses per key spec
+      wrapping_key_spec       = "RSA_3072"
+      valid_to                = null
+      enabled                 = true
+      deletion_window_in_days = 7
+      tags                    = { key = "a" } # added to the shared tags
+      multi_region            = false
+      replica_regions         = []
+      material_rotations      = []
+    }
+    b = {
+      material_source         = "generate:complete-many-b?escrow=${var.many_escrow}"
+      description             = "example: complete, many keys: b"
+      deletion_window_in_days = 7
+    }
+  }
+  tags               = { example = "complete", owner = "platform" }
+  helper_command     = var.helper_command
+  import_parallelism = 4
+
+  # Shared by every key of the map.
+  policy                            = null
+  enable_default_policy             = true
+  key_owners                        = []
+  key_administrators                = var.key_administrators
+  key_users                         = var.key_users
+  key_service_users                 = []
+  key_service_roles_for_autoscaling = []
+  key_statements                    = []
+  source_policy_documents           = [data.aws_iam_policy_document.key.json]
+  override_policy_documents         = []
+  grants = {
+    app-decrypt = {
+      grantee_principal = local.account_root
+      operations        = ["Decrypt", "DescribeKey"]
+    }
+  }
 }

@@ -24,3 +24,12 @@ output "rotating" {
     key_arns          = module.rotating.key_arns
   }
 }
+
+output "many" {
+  description = "The keys of module.many: key ARNs, aliases and fingerprints by key name."
+  value = {
+    key_arns              = module.many.key_arns
+    alias_names           = module.many.alias_names
+    material_fingerprints = module.many.material_fingerprints
+  }
+}

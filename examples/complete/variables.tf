@@ -44,6 +44,17 @@ variable "rotating_material_source" {
   }
 }
 
+variable "many_escrow" {
+  description = "Escrow for module.many's generated materials: file:///ABS/DIR (or secretsmanager:PREFIX)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(file:///|secretsmanager:)", var.many_escrow))
+    error_message = "many_escrow must be file:///ABS/DIR or secretsmanager:PREFIX."
+  }
+}
+
 variable "helper_command" {
   description = "kms-import command (on PATH, or an absolute path such as /opt/kms-import/bin/kms-import)."
   type        = string

@@ -60,9 +60,10 @@ def _complete_setup(ws: Workspace, tmp: Path) -> list[Path]:
         single_material_fingerprint=secret_fingerprint(material),
         single_valid_to=_in_days(180),
         rotating_material_source=f"generate:complete-g1?escrow=file://{escrow}",
+        many_escrow=f"file://{escrow}",
         helper_command=str(HELPER),
     )
-    return [path, escrow / "complete-g1.key"]
+    return [path, *(escrow / f"complete-{name}.key" for name in ("g1", "many-a", "many-b"))]
 
 
 def _complete_check(ws: Workspace) -> list[str]:
@@ -90,7 +91,18 @@ def _complete_check(ws: Workspace) -> list[str]:
     assert rkey["Description"] == "example: complete, rotating key g1"
     assert _tags(ws, g1["key_id"])["kms-import:generation"] == "g1"
     _round_trip(ws, "alias/example-complete-rotating")
-    return [single["key_id"], g1["key_id"]]
+
+    many = out["many"]
+    assert many["alias_names"] == {"a": "alias/example-complete-many-a", "b": None}
+    for name, arn in many["key_arns"].items():
+        assert _key(ws, arn)["KeyState"] == "Enabled"
+        tags = _tags(ws, arn)
+        assert tags["kms-import:fingerprint"] == many["material_fingerprints"][name]
+        assert tags["owner"] == "platform" and tags.get("key") == ("a" if name == "a" else None)
+        grants = ws.kms().list_grants(KeyId=arn)["Grants"]
+        assert [g["Name"] for g in grants] == ["app-decrypt"]
+    _round_trip(ws, "alias/example-complete-many-a")
+    return [single["key_id"], g1["key_id"], *many["key_arns"].values()]
 
 
 def _expiring_setup(ws: Workspace, tmp: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""examples/complete sets every input of both modules, and every field of a generation.
+"""examples/complete sets every input of the three modules, and every field of a generation
+and of an external-keys key.
 
 A module input added without extending the example fails here, naming what is missing (the
 e2e test then applies it: tests/e2e/test_examples.py)."""
@@ -35,7 +36,7 @@ def _module_calls() -> dict[str, dict[str, Any]]:
     return calls
 
 
-@pytest.mark.parametrize("module", ["external-key", "rotating-key"])
+@pytest.mark.parametrize("module", ["external-key", "rotating-key", "external-keys"])
 def test_complete_sets_every_module_input(module: str):
     call = _module_calls()[module]
     missing = sorted(set(_variables(module)) - set(call))
@@ -48,3 +49,11 @@ def test_complete_sets_every_generation_field():
     (generation,) = _module_calls()["rotating-key"]["generations"].values()
     missing = sorted(fields - set(generation))
     assert fields and not missing, f"examples/complete's generation lacks: {missing}"
+
+
+def test_complete_sets_every_key_field():
+    declared = _variables("external-keys")["keys"]["type"]
+    fields = set(re.findall(r"(\w+)\s*=", declared))
+    keys = _module_calls()["external-keys"]["keys"]
+    missing = sorted(fields - set(keys["a"]))
+    assert fields and not missing, f"examples/complete's key a lacks: {missing}"
