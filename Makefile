@@ -18,7 +18,7 @@ TEST_WORKERS ?= 4
 # inside `make demo`), state, data dir and tfvars live under .offline/demo so a real
 # terraform.tfstate or terraform.tfvars in the root is never touched.
 # TF=terraform (on the command line or in the environment) runs your own terraform, with the
-# kms-import and aws on PATH (pipx/pip): the verbs then build no .venv.
+# kms-import on PATH (pipx/pip): the verbs then build no .venv (none calls the AWS CLI).
 ifeq ($(origin TF),undefined)
   TF := $(BIN)/terraform
   TOOLS := $(STAMP)
@@ -206,10 +206,8 @@ schedule-deletion: init ## schedule GEN='s key for deletion in DAYS=7..30 (remov
 cancel-deletion: init ## cancel KEY='s scheduled deletion and adopt it back as generation GEN= with SOURCE= (its material)
 	@test -n "$(KEY)" -a -n "$(SOURCE)" || { echo "cancel-deletion: set KEY=<key id> and SOURCE=<its material reference>" >&2; exit 2; }
 	@gen=$${GEN:-$$($(TFVARS_EDIT) next-name)} && \
-	  aws kms cancel-key-deletion --key-id "$(KEY)" > /dev/null && \
-	  $(TFVARS_EDIT) add-generation $$gen --material-source "$(SOURCE)" && \
-	  printf 'import {\n  to = module.key.module.generations.module.key["%s"].aws_kms_external_key.this\n  id = "%s"\n}\n' $$gen "$(KEY)" > adopt_$$gen.tf && \
-	  echo "==> key $(KEY) is Disabled again; adopting it as generation $$gen" && \
+	  kms-import cancel-deletion --key-id "$(KEY)" --source "$(SOURCE)" --generation $$gen \
+	    --tfvars $(TFVARS) --root . && \
 	  { $(APPLY); status=$$?; rm -f adopt_$$gen.tf; exit $$status; }
 
 # SoftHSM2, the HSM the pkcs11: source tests run against (Debian package softhsm2). Installed

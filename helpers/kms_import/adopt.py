@@ -25,53 +25,23 @@ import hmac
 import json
 import logging
 import shlex
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import aws, keys
-from .errors import AwsError, FingerprintMismatch, KeyStateError, KmsImportError, UsageError
+from .adopt_leftovers import Copy, find_copies
+from .adopt_state import RESOURCE_TYPE, AdoptError, OldKey, find_key, read_state
+from .errors import AwsError, FingerprintMismatch, KeyStateError, UsageError
 from .importer import ImportRequest, choose_wrapping, wrap_and_import
 from .keys import FINGERPRINT_TAG, KeyInfo
 from .keyspecs import key_spec
-from .leakscan import Hit, scan_bytes, scan_paths, spellings
 from .material import KeyMaterial
 from .sources import open_source
 
 log = logging.getLogger("kms-import")
 
-RESOURCE_TYPE = "aws_kms_external_key"
 IMPORT_WRAPPING_KEY_SPEC = "RSA_3072"
-
-
-class AdoptError(KmsImportError):
-    """The old state or key cannot be adopted as asked."""
-
-
-@dataclass(frozen=True)
-class OldKey:
-    """The key's resource in the old state (never holding the material beyond the check)."""
-
-    address: str
-    key_id: str
-    arn: str
-    material_b64: str = field(repr=False)  # the plaintext, as the old state holds it
-    deletion_window_in_days: int | None
-    alias_addresses: tuple[tuple[str, str], ...]  # (address, alias name)
-
-
-@dataclass(frozen=True)
-class Copy:
-    """One place holding the plaintext material, and how to destroy it."""
-
-    where: str
-    spelling: str
-    remedy: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: material found ({self.spelling}); {self.remedy}"
 
 
 @dataclass(frozen=True)
@@ -81,95 +51,6 @@ class Plan:
     import_file: Path | None
     tfvars: Path | None
     state_rm: str
-
-
-# ---- the old state -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StateRef:
-    text: str
-    path: Path | None = None
-    bucket: str | None = None
-    key: str | None = None
-
-
-def read_state(ref: str) -> StateRef:
-    if ref.startswith("s3://"):
-        bucket, key = _split_s3(ref)
-        s3 = aws.client("s3")
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except Exception as exc:
-            raise aws.translate(exc, f"reading {ref}") from None
-        return StateRef(body.decode(), bucket=bucket, key=key)
-    path = Path(ref)
-    try:
-        return StateRef(path.read_text(), path=path)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read the old state {path}: {exc.strerror}",
-            "pass the old root's terraform.tfstate or s3://BUCKET/KEY of its remote state",
-        ) from None
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not bucket or not key:
-        raise UsageError(f"{uri!r} does not name an S3 object", "use s3://BUCKET/KEY")
-    return bucket, key
-
-
-def _instances(state: dict[str, Any], rtype: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for res in state.get("resources", []):
-        if res.get("mode") != "managed" or res.get("type") != rtype:
-            continue
-        prefix = f"{res['module']}." if res.get("module") else ""
-        for inst in res.get("instances", []):
-            index = inst.get("index_key")
-            suffix = "" if index is None else f"[{json.dumps(index)}]"
-            yield f"{prefix}{rtype}.{res['name']}{suffix}", inst.get("attributes", {})
-
-
-def find_key(text: str, address: str | None, where: str) -> OldKey:
-    try:
-        state = json.loads(text)
-    except json.JSONDecodeError:
-        raise UsageError(
-            f"{where} is not a Terraform state (JSON)", "pass terraform.tfstate"
-        ) from None
-    found = {
-        a: attrs
-        for a, attrs in _instances(state, RESOURCE_TYPE)
-        if attrs.get("key_material_base64")
-    }
-    if address is not None:
-        if address not in found:
-            raise AdoptError(
-                f"{where} has no {address} with key_material_base64",
-                f"pick one of: {', '.join(sorted(found)) or 'none found'}",
-            )
-    elif len(found) != 1:
-        raise AdoptError(
-            f"{where} holds {len(found)} {RESOURCE_TYPE} with key_material_base64",
-            "name one with --address" if found else "nothing to adopt there",
-        )
-    address = address or next(iter(found))
-    attrs = found[address]
-    aliases = tuple(
-        (a, str(alias["name"]))
-        for a, alias in _instances(state, "aws_kms_alias")
-        if alias.get("target_key_id") in (attrs.get("id"), attrs.get("arn"))
-    )
-    window = attrs.get("deletion_window_in_days")
-    return OldKey(
-        address=address,
-        key_id=str(attrs["id"]),
-        arn=str(attrs["arn"]),
-        material_b64=str(attrs["key_material_base64"]),
-        deletion_window_in_days=int(window) if window else None,
-        alias_addresses=aliases,
-    )
 
 
 # ---- the proof ---------------------------------------------------------------------------
@@ -245,8 +126,13 @@ def write_import_file(root: Path, generation: str, module_address: str, old: Old
         blocks.append(
             import_block(f"{module_address}.aws_kms_alias.active", old.alias_addresses[0][1])
         )
+    return write_adopt_file(root, generation, f"{old.address} ({old.key_id})", blocks)
+
+
+def write_adopt_file(root: Path, generation: str, what: str, blocks: list[str]) -> Path:
+    """adopt_GEN.tf: the import blocks that bring `what` under the root as GEN."""
     header = (
-        f"# Written by `kms-import adopt`: {old.address} ({old.key_id}) becomes generation\n"
+        f"# Written by `kms-import adopt`: {what} becomes generation\n"
         f"# {generation}. Remove this file after the apply that imports it.\n\n"
     )
     path = root / f"adopt_{generation}.tf"
@@ -282,89 +168,6 @@ def add_to_tfvars(
 def state_rm_command(old: OldKey) -> str:
     addresses = [old.address, *(a for a, _ in old.alias_addresses)]
     return "terraform state rm " + " ".join(shlex.quote(a) for a in addresses)
-
-
-# ---- leftovers ---------------------------------------------------------------------------
-
-
-def find_copies(material: KeyMaterial, state: StateRef, extra: list[str]) -> list[Copy]:
-    plaintext = getattr(material, "buffer", None)
-    if plaintext is None:
-        raise AdoptError(
-            f"{material.description} never leaves its holder", "there is no plaintext to look for"
-        )
-    needles = spellings(plaintext)
-    copies: list[Copy] = []
-    local = [Path(p) for p in extra if not p.startswith("s3://")]
-    remote = [p for p in extra if p.startswith("s3://")]
-    if state.path is not None:
-        local.insert(0, state.path.parent)
-    if state.bucket and state.key:
-        remote.insert(0, f"s3://{state.bucket}/{state.key}")
-    for hit in scan_paths(local, needles):
-        copies.append(Copy(hit.where, hit.spelling, _file_remedy(hit.where, state)))
-    for archive, member, hit in _zipped_hits(local, needles):
-        where = f"{archive} (inside {member})"
-        copies.append(Copy(where, hit.spelling, _file_remedy(str(archive), state)))
-    for uri in remote:
-        copies += _s3_copies(uri, needles)
-    return _first_spelling(copies)
-
-
-def _zipped_hits(roots: list[Path], needles: dict[str, bytes]) -> Iterator[tuple[Path, str, Hit]]:
-    """Saved plans (`terraform plan -out`) are zip files: their variables and state are
-    compressed, so the plain scan cannot see the material there; search their members."""
-    for root in roots:
-        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
-        for path in files:
-            if path.is_symlink() or not zipfile.is_zipfile(path):
-                continue
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    for member in archive.namelist():
-                        data = archive.read(member)
-                        for hit in scan_bytes(f"{path}:{member}", data, needles):
-                            yield path, member, hit
-            except (zipfile.BadZipFile, OSError):
-                continue
-
-
-def _file_remedy(where: str, state: StateRef) -> str:
-    if state.path is not None and Path(where) == state.path:
-        return "the current state: `terraform state rm` (printed above) rewrites it without it"
-    return f"destroy it: shred -u {shlex.quote(where)}"
-
-
-def _s3_copies(uri: str, needles: dict[str, bytes]) -> list[Copy]:
-    bucket, prefix = _split_s3(uri)
-    s3 = aws.client("s3")
-    copies: list[Copy] = []
-    try:
-        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
-        for page in pages:
-            for version in page.get("Versions", []):
-                key, vid = version["Key"], version["VersionId"]
-                body = s3.get_object(Bucket=bucket, Key=key, VersionId=vid)["Body"].read()
-                where = f"s3://{bucket}/{key}?versionId={vid}"
-                remedy = "destroy it: aws s3api delete-object " + shlex.join(
-                    ["--bucket", bucket, "--key", key, "--version-id", vid]
-                )
-                copies += [
-                    Copy(where, h.spelling, remedy) for h in scan_bytes(where, body, needles)
-                ]
-    except KmsImportError:
-        raise
-    except Exception as exc:
-        raise aws.translate(exc, f"listing versions of {uri}") from None
-    return copies
-
-
-def _first_spelling(copies: list[Copy]) -> list[Copy]:
-    """One line per place (the first spelling found there)."""
-    seen: dict[str, Copy] = {}
-    for copy in copies:
-        seen.setdefault(copy.where, copy)
-    return list(seen.values())
 
 
 # ---- the command -------------------------------------------------------------------------

@@ -24,13 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from . import aws, keys, materials, tfvars
-from .adopt import (
-    RESOURCE_TYPE,
-    AdoptError,
-    generation_key_address,
-    import_block,
-    prove_by_reimport,
-)
+from .adopt import generation_key_address, import_block, prove_by_reimport, write_adopt_file
+from .adopt_state import RESOURCE_TYPE, AdoptError
 from .errors import FingerprintMismatch, KeyStateError, UsageError
 from .keys import KeyInfo
 from .keyspecs import key_spec
@@ -54,6 +49,7 @@ class KeyAdoptRequest:
     module_address: str = "module.key"
     region: str | None = None
     valid_to: datetime | None = None  # only for a key whose material is gone (PendingImport)
+    enabled: bool | None = None  # the generation's `enabled`; None: as the key is now
 
 
 @dataclass(frozen=True)
@@ -209,7 +205,7 @@ def check_key(key: KeyInfo, request: KeyAdoptRequest) -> None:
         )
     if key.state not in ADOPTABLE_STATES:
         hint = (
-            "cancel the deletion first (`aws kms cancel-key-deletion`), then adopt"
+            "`kms-import cancel-deletion` (make cancel-deletion) cancels it and adopts the key"
             if key.state == "PendingDeletion"
             else "wait until it is ready and run again"
         )
@@ -328,13 +324,8 @@ def write_import_file(
     if aliases.rotating is not None:
         rotating = f"{request.module_address}.aws_kms_alias.active"
         blocks.append(import_block(rotating, aliases.rotating))
-    header = (
-        f"# Written by `kms-import adopt`: key {key.key_id} (made outside Terraform) becomes\n"
-        f"# generation {name}. Remove this file after the apply that imports it.\n\n"
-    )
-    path = request.root / f"adopt_{name}.tf"
-    path.write_text(header + "\n".join(blocks))
-    return path
+    what = f"key {key.key_id} (made outside Terraform)"
+    return write_adopt_file(request.root, name, what, blocks)
 
 
 def add_generation(
@@ -350,7 +341,7 @@ def add_generation(
     assert request.tfvars is not None
     options: dict[str, str | bool | int] = {
         "material_fingerprint": fingerprint,
-        "enabled": key.state == "Enabled",
+        "enabled": key.state == "Enabled" if request.enabled is None else request.enabled,
     }
     if key.valid_to is not None:
         options["valid_to"] = format_utc(key.valid_to)

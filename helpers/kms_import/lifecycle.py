@@ -1,6 +1,7 @@
-"""The lifecycle verbs that act on keys directly rather than through an apply (`make
-delete-material`): they read the root's outputs, ask before anything irreversible, and call KMS
-for the generation's key and each of its replicas."""
+"""The lifecycle verbs that act on keys directly rather than through an apply: `make
+delete-material` reads the root's outputs, asks before anything irreversible, and calls KMS for
+the generation's key and each of its replicas; `make cancel-deletion` cancels a key's deletion
+and adopts the key back as a generation (adopt_key, `adopt --key-id`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TextIO
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import aws
 from .errors import KmsImportError, UsageError
+
+if TYPE_CHECKING:
+    from .adopt_key import KeyAdoption, KeyAdoptRequest
 
 log = logging.getLogger("kms-import")
 
@@ -96,3 +100,24 @@ def typed_answer(expected: str) -> Callable[[str], bool]:
         return sys.stdin.readline().strip() == expected
 
     return confirm
+
+
+def cancel_deletion(request: KeyAdoptRequest) -> KeyAdoption:
+    """CancelKeyDeletion (the key comes back Disabled), then `adopt --key-id`: prove and tag
+    the material, write the generation (enabled, so the apply that imports the key enables it
+    again) and adopt_GEN.tf. What adopt would refuse is refused before the deletion is
+    cancelled; a key no longer pending deletion (a re-run) is adopted as it is."""
+    from . import adopt_key, keys
+
+    name, _ = adopt_key.precheck(request)
+    request = replace(request, generation=name, enabled=True)
+    kms = aws.kms_client(request.key_id, request.region)
+    key = keys.describe(kms, request.key_id)
+    if key.state == "PendingDeletion":
+        adopt_key.check_key(replace(key, state="Disabled"), request)  # as it will be
+        aws.call("CancelKeyDeletion", kms.cancel_key_deletion, KeyId=key.arn)
+        log.info("key %s is Disabled again; adopting it as generation %s", request.key_id, name)
+    else:
+        log.info("key %s is %s, not pending deletion; adopting it as generation %s",
+                 request.key_id, key.state, name)  # fmt: skip
+    return adopt_key.run(request)

@@ -11,6 +11,7 @@ from . import wrapping
 from .errors import MaterialError
 from .keyspecs import WRAPPING_ALGORITHMS, KeySpec
 from .privatekeys import check_private_key, public_key_der, public_key_fingerprint
+from .securefile import Closing, zero
 
 # Fixed label for the keyed check value: HMAC-SHA256(key=material, msg=label), 16 bytes.
 # It identifies the material without revealing it, and never changes between versions.
@@ -61,7 +62,7 @@ class KeyMaterial(Protocol):
         ...
 
 
-class Material:
+class Material(Closing):
     """Plaintext key material in a bytearray that is zeroed on close.
 
     Use as a context manager. Python may still hold transient copies (e.g. inside a decoder);
@@ -73,17 +74,6 @@ class Material:
     def __init__(self, buf: bytearray, description: str) -> None:
         self._buf = buf
         self.description = description
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.zero()
 
     def __repr__(self) -> str:  # never show the bytes, even in a debugger or traceback
         return f"Material({self.description}, {len(self._buf)} bytes)"
@@ -105,8 +95,9 @@ class Material:
         return WRAPPING_ALGORITHMS
 
     def zero(self) -> None:
-        for i in range(len(self._buf)):
-            self._buf[i] = 0
+        zero(self._buf)
+
+    close = zero  # `with material:` wipes it at the end
 
     def fingerprint(self, spec: KeySpec | None = None) -> str:
         """Secret material: keyed check value; private keys: SHA-256 of the public key."""

@@ -63,7 +63,28 @@ def read_private_file(path: Path, what: str, limit: int = MAX_MATERIAL_FILE) -> 
     return data
 
 
-class PrivateDir:
+class Closing:
+    """`with x:` closes x at the end: the holders of secrets and descriptors (Material,
+    PrivateDir, the pkcs11 source's HsmKey) share this instead of each spelling it out."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class PrivateDir(Closing):
     """A folder only this user can enter (0700, owned by this user), held open while in use.
 
     Its files are opened relative to the folder's descriptor, so renaming or replacing the
@@ -126,15 +147,7 @@ class PrivateDir:
                 f"run `chmod 700 {self.path}`",
             )
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         os.close(self.fd)
 
     def read(

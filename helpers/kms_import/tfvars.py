@@ -10,535 +10,95 @@ intended change. Anything this cannot prove safe is refused with the file untouc
 - either variable assigned twice, or also set by another auto-loaded tfvars file beside it;
 - JSON tfvars, text python-hcl2 cannot parse, or a file that changed while being edited.
 
+This module proves and writes the edits; tfvars_doc reads the file, tfvars_rules checks
+names and values, tfvars_spans makes the text edits and tfvars_cli dispatches the command.
 Writes are atomic (securefile.write_atomic, keeping the file's mode), so a crash leaves
 either the old or the new file, never a mix.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-import logging
 import os
 import re
 import stat
-import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hcl2
-from hcl2.utils import SerializationOptions
-from lark import Token, Tree
-from lark.exceptions import LarkError
 
 from . import securefile
-from .errors import KmsImportError, UsageError
-from .validto import normalise
-
-log = logging.getLogger("kms-import")
-
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
-_SOURCE_RE = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
-GENERATIONS = "generations"
-ACTIVE = "active_generation"
-SETTABLE = ("valid_to", "enabled", "deletion_window_in_days")
-ROTATIONS = "material_rotations"
-FIELD_ORDER = ("material_source", *SETTABLE)
-MIN_WINDOW, MAX_WINDOW = 7, 30
-
-_RAW = SerializationOptions(with_comments=False)
-_PLAIN = SerializationOptions(with_comments=False, strip_string_quotes=True)
-# Parse-tree nodes that are plain data; anything else (calls, operators, references,
-# templates, heredocs, for) has a value Terraform computes, which an edit cannot vouch for.
-_LITERAL_NODES = {
-    "expr_term",
-    "object",
-    "object_elem",
-    "object_elem_key",
-    "tuple",
-    "string",
-    "string_part",
-    "literal_value",
-    "int_lit",
-    "float_lit",
-    "new_line_or_comment",
-}
-_CONSTRUCTS = {
-    "function_call": "a function call",
-    "for_object_expr": "a for expression",
-    "for_tuple_expr": "a for expression",
-    "heredoc_template": "a heredoc",
-    "heredoc_template_trim": "a heredoc",
-    "conditional": "a conditional",
-    "binary_op": "an operator",
-    "unary_op": "an operator",
-    "template_string": "a string template",
-}
-_PLAIN_STRING_TOKENS = {"DBLQUOTE", "STRING_CHARS", "ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"}
-
-
-class TfvarsError(KmsImportError):
-    """The tfvars file is missing, unreadable, or cannot be edited with proof of safety."""
-
-
-class GenerationError(KmsImportError):
-    """The named generation does not fit the request (unknown, taken, active)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: the parse tree, located spans and the parsed values
-
-
-@dataclass
-class Generation:
-    name: str
-    elem: Tree  # the `name = { ... }` element of the generations object
-    body: Tree  # its `{ ... }` object
-    fields: dict[str, Tree] = field(default_factory=dict)  # field name -> object_elem
-
-
-@dataclass
-class Doc:
-    path: Path
-    text: str
-    raw: dict[str, Any]  # python-hcl2's parse (strings keep quotes: compares expressions too)
-    values: dict[str, Any]  # the same with plain string values, for show
-    generations_attr: Tree | None
-    active_attr: Tree | None
-    generations: dict[str, Generation]
-
-    @property
-    def active(self) -> str | None:
-        value = self.values.get(ACTIVE)
-        return value if isinstance(value, str) else None
-
-    @property
-    def newline(self) -> str:
-        return "\r\n" if "\r\n" in self.text else "\n"
-
-
-def _unsafe(path: Path, what: str) -> TfvarsError:
-    return TfvarsError(
-        f"{path}: {what}, which kms-import cannot edit safely; the file was left untouched",
-        f"write {GENERATIONS} and {ACTIVE} as plain literals in this file, or edit it by hand",
-    )
-
-
-def _trees(node: Tree) -> list[Tree]:
-    return [c for c in node.children if isinstance(c, Tree)]
-
-
-def _unwrap(node: Tree) -> Tree:
-    """The value inside an expr_term (a parenthesised term stays wrapped: refused later)."""
-    while node.data == "expr_term" and len(node.children) == 1:
-        inner = node.children[0]
-        if not isinstance(inner, Tree):
-            break
-        node = inner
-    return node
-
-
-def _token_text(node: Tree) -> str:
-    return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
-
-
-def _attr_name(attr: Tree) -> str:
-    return _token_text(attr.children[0]).strip()
-
-
-def _key_name(elem: Tree, path: Path) -> str:
-    """An object key as written: an identifier or a plain quoted string."""
-    key = _unwrap(elem.children[0])
-    if key.data == "object_elem_key":
-        key = _unwrap(key.children[0])
-    if key.data in ("identifier", "keyword"):
-        return _token_text(key)
-    if key.data == "string" and all(
-        isinstance(t, Token) and t.type in ("DBLQUOTE", "STRING_CHARS")
-        for t in key.scan_values(lambda v: isinstance(v, Token))
-    ):
-        text = _token_text(key)[1:-1]
-        if "\\" not in text:
-            return text
-    raise _unsafe(path, f"a key in {GENERATIONS} is computed ({_token_text(key)!r})")
-
-
-def _require_literal(node: Tree, where: str, path: Path) -> None:
-    """Refuse anything in `node` whose value Terraform would have to compute."""
-    for sub in node.iter_subtrees_topdown():  # outermost first: name the construct, not a part
-        kind = sub.data
-        if kind == "identifier" and not _is_key(sub, node):
-            raise _unsafe(path, f"{where} refers to {_token_text(sub)!r}")
-        if kind == "expr_term" and any(
-            isinstance(c, Token) and c.type == "LPAR" for c in sub.children
-        ):
-            raise _unsafe(path, f"{where} uses a parenthesised expression")
-        if kind.endswith("_expr_term"):  # a.b, a[0], a.*, a[*]
-            raise _unsafe(path, f"{where} refers to {_token_text(sub)!r}")
-        if kind not in _LITERAL_NODES | {"identifier", "keyword"} and not _is_negative(sub):
-            raise _unsafe(path, f"{where} uses {_CONSTRUCTS.get(kind, kind.replace('_', ' '))}")
-        if kind == "string_part" and any(
-            isinstance(c, Tree) or c.type not in _PLAIN_STRING_TOKENS for c in sub.children
-        ):
-            raise _unsafe(path, f"{where} uses a string template")
-
-
-def _is_negative(node: Tree) -> bool:
-    """`-5` parses as an operator on 5, but is as literal as 5."""
-    first, *rest = node.children
-    return (
-        node.data == "unary_op"
-        and isinstance(first, Token)
-        and first.type == "MINUS"
-        and len(rest) == 1
-        and isinstance(rest[0], Tree)
-        and _unwrap(rest[0]).data in ("int_lit", "float_lit")
-    )
-
-
-def _is_key(ident: Tree, root: Tree) -> bool:
-    """Whether this identifier is an object key (allowed) rather than a reference."""
-    for sub in root.iter_subtrees():
-        if sub.data == "object_elem":
-            key = _unwrap(sub.children[0])
-            if key.data == "object_elem_key":
-                key = _unwrap(key.children[0])
-            if key is ident:
-                return True
-    return False
-
-
-def _top_attributes(tree: Tree, path: Path) -> dict[str, Tree]:
-    body = tree.children[0]
-    found: dict[str, Tree] = {}
-    for node in _trees(body):
-        if node.data == "block":
-            continue  # not valid in tfvars, but not ours to judge; the parse check covers it
-        if node.data != "attribute":
-            continue
-        name = _attr_name(node)
-        if name in (GENERATIONS, ACTIVE) and name in found:
-            raise _unsafe(path, f"{name} is assigned twice")
-        found[name] = node
-    return found
-
-
-def _read_generations(attr: Tree, path: Path) -> dict[str, Generation]:
-    _require_literal(attr.children[-1], GENERATIONS, path)
-    value = _unwrap(attr.children[-1])
-    if value.data != "object":
-        raise _unsafe(path, f"{GENERATIONS} is not an object literal")
-    generations: dict[str, Generation] = {}
-    for elem in (c for c in _trees(value) if c.data == "object_elem"):
-        name = _key_name(elem, path)
-        body = _unwrap(elem.children[-1])
-        if body.data != "object" or name in generations:
-            raise _unsafe(path, f"generation {name!r} is not a single object literal")
-        gen = Generation(name, elem, body)
-        for sub in (c for c in _trees(body) if c.data == "object_elem"):
-            field_name = _key_name(sub, path)
-            if field_name in gen.fields:
-                raise _unsafe(path, f"generation {name!r} sets {field_name} twice")
-            gen.fields[field_name] = sub
-        generations[name] = gen
-    return generations
-
-
-def _normalise_keys(value: Any) -> Any:
-    """python-hcl2 keeps a quoted key's quotes; `"g2"` and `g2` are the same key."""
-    if isinstance(value, dict):
-        return {
-            (k[1:-1] if len(k) >= 2 and k[0] == k[-1] == '"' else k): _normalise_keys(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_normalise_keys(v) for v in value]
-    return value
-
-
-def _parse(text: str, path: Path) -> tuple[Tree, dict[str, Any], dict[str, Any]]:
-    try:
-        tree = hcl2.parses_to_tree(text)
-        raw = hcl2.loads(text, serialization_options=_RAW)
-        values = hcl2.loads(text, serialization_options=_PLAIN)
-    except LarkError as exc:
-        line = getattr(exc, "line", None)
-        where = f" at line {line}" if isinstance(line, int) else ""
-        raise TfvarsError(
-            f"{path} is not valid HCL{where}; the file was left untouched",
-            "fix the syntax (terraform validate shows it), then run this again",
-        ) from None
-    except Exception as exc:  # python-hcl2 raises assorted errors on constructs it rejects
-        raise _unsafe(path, f"python-hcl2 cannot read it ({type(exc).__name__})") from None
-    return tree, _normalise_keys(raw), _normalise_keys(values)
-
-
-def load_text(text: str, path: Path) -> Doc:
-    tree, raw, values = _parse(text, path)
-    attrs = _top_attributes(tree, path)
-    gens_attr, active_attr = attrs.get(GENERATIONS), attrs.get(ACTIVE)
-    generations = _read_generations(gens_attr, path) if gens_attr is not None else {}
-    if active_attr is not None:
-        _require_literal(active_attr.children[-1], ACTIVE, path)
-        if not isinstance(values.get(ACTIVE), str | None):
-            raise _unsafe(path, f"{ACTIVE} is not a string")
-    return Doc(path, text, raw, values, gens_attr, active_attr, generations)
-
-
-def load(path: Path) -> Doc:
-    if path.suffix == ".json":
-        raise TfvarsError(
-            f"{path} is a JSON tfvars file", "keep generations in an HCL .tfvars file"
-        )
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise TfvarsError(
-            f"{path} does not exist",
-            "check --file, or create it with `add-generation ... --create`",
-        ) from None
-    except OSError as exc:
-        raise TfvarsError(f"{path} cannot be read ({exc.strerror})", "check --file") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise TfvarsError(f"{path} is not UTF-8 text", "Terraform reads tfvars as UTF-8") from None
-    _refuse_other_definitions(path)
-    return load_text(text, path)
-
-
-_AUTO_LOADED = ("terraform.tfvars", "terraform.tfvars.json", "*.auto.tfvars", "*.auto.tfvars.json")
-_ASSIGNS = re.compile(rf'(?m)^[ \t]*"?({GENERATIONS}|{ACTIVE})"?[ \t]*[=:]')
-
-
-def _refuse_other_definitions(path: Path) -> None:
-    """Terraform loads every auto-loaded tfvars file; a second definition would silently win.
-
-    A file given with -var-file overrides the auto-loaded ones, so it has nothing to fear.
-    """
-    if not any(path.match(pattern) for pattern in _AUTO_LOADED):
-        return
-    here = path.resolve()
-    for pattern in _AUTO_LOADED:
-        for other in sorted(path.parent.glob(pattern)):
-            if other.resolve() == here:
-                continue
-            try:
-                match = _ASSIGNS.search(other.read_text(encoding="utf-8", errors="replace"))
-            except OSError:
-                continue
-            if match:
-                raise TfvarsError(
-                    f"{other} also sets {match.group(1)}, and Terraform loads both files",
-                    f"keep {GENERATIONS} and {ACTIVE} in one of them",
-                )
-
-
-# ---------------------------------------------------------------------------------------------
-# Values: validation and HCL spelling
-
-
-def check_name(name: str) -> str:
-    if not NAME_RE.fullmatch(name):
-        raise UsageError(
-            f"generation name {name!r} is not allowed",
-            "use 1-31 characters: lowercase letters, digits and '-', starting with a letter "
-            "or digit (e.g. g2)",
-        )
-    return name
-
-
-def check_material_source(uri: str) -> str:
-    if not _SOURCE_RE.fullmatch(uri):
-        raise UsageError(
-            f"material source {uri!r} is not a source URI",
-            "write a reference such as file:///secure/keys/g2.bin or "
-            "generate:g2?escrow=file:///secure/escrow (`kms-import sources` lists them)",
-        )
-    return uri
-
-
-def parse_field(name: str, text: str) -> str | bool | int | None:
-    """The value of a settable field from its command-line spelling; None removes it."""
-    if name == "valid_to":
-        # Format only: whether the time is still ahead depends on the clock of the KMS it
-        # reaches (the offline stack moves its own), which the import step checks.
-        return None if text == "null" else normalise(text)
-    if name == "enabled":
-        if text not in ("true", "false"):
-            raise UsageError(f"enabled {text!r} is not true or false", "write true or false")
-        return text == "true"
-    if name == "deletion_window_in_days":
-        if not re.fullmatch(r"\d{1,3}", text) or not MIN_WINDOW <= int(text) <= MAX_WINDOW:
-            raise UsageError(
-                f"deletion_window_in_days {text!r} is not a whole number of days from "
-                f"{MIN_WINDOW} to {MAX_WINDOW}",
-                f"KMS waits {MIN_WINDOW} to {MAX_WINDOW} days before deleting a key; pick one",
-            )
-        return int(text)
-    raise UsageError(f"field {name!r} cannot be set here", f"settable: {', '.join(SETTABLE)}")
-
-
-def check_kind(key_spec: str | None, key_usage: str | None) -> dict[str, str]:
-    """key_spec / key_usage fields for a new generation, refused when the module would be."""
-    from .keyspecs import key_spec as spec_named
-
-    if key_spec is None and key_usage is None:
-        return {}
-    spec = key_spec or "SYMMETRIC_DEFAULT"
-    usages = spec_named(spec).usages  # the key-spec table (keyspecs.py) decides
-    if key_usage is None and len(usages) > 1:
-        raise UsageError(
-            f"a {spec} key needs --key-usage", f"use {' or '.join(usages)} (it can never change)"
-        )
-    if key_usage is not None and key_usage not in usages:
-        raise UsageError(
-            f"key usage {key_usage!r} does not fit key spec {spec}",
-            f"a {spec} key takes {' or '.join(usages)}",
-        )
-    fields = {"key_spec": spec}
-    if key_usage is not None:
-        fields["key_usage"] = key_usage
-    return fields
-
-
-def active_kind(doc: Doc) -> dict[str, str]:
-    """key_spec / key_usage of the active generation, as written (empty when it has none)."""
-    fields = doc.values.get(GENERATIONS, {}).get(doc.active or "", {})
-    if not isinstance(fields, dict):
-        return {}
-    return {k: str(fields[k]) for k in ("key_spec", "key_usage") if fields.get(k) is not None}
-
-
-def hcl_literal(value: str | bool | int) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("${", "$${").replace("%{", "%%{")
-    return f'"{escaped}"'
-
-
-def _raw_value(value: str | bool | int) -> Any:
-    """How python-hcl2 parses the literal we write: what the re-parse must find."""
-    return hcl2.loads(f"v = {hcl_literal(value)}\n", serialization_options=_RAW)["v"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Text surgery
-
-
-@dataclass(frozen=True)
-class Edit:
-    start: int
-    end: int
-    text: str
-
-
-def _splice(text: str, edits: list[Edit]) -> str:
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
-
-
-def _line_start(text: str, pos: int) -> int:
-    return text.rfind("\n", 0, pos) + 1
-
-
-def _indent_at(text: str, pos: int) -> str | None:
-    """The indentation before `pos`, or None when something else precedes it on its line."""
-    before = text[_line_start(text, pos) : pos]
-    return before if not before.strip() else None
-
-
-def _rest_of_line_end(text: str, pos: int) -> int | None:
-    """Past the newline after `pos` when only spaces, a comma and a comment follow, else None."""
-    match = re.compile(r"[ \t\r]*,?[ \t\r]*(?:(?:#|//)[^\n]*)?\n").match(text, pos)
-    if match:
-        return match.end()
-    return len(text) if not text[pos:].strip() else None
-
-
-def _closing_brace(obj: Tree) -> int:
-    """Where the object's `}` is."""
-    return _pos(obj.children[-1])
-
-
-def _pos(token: object) -> int:
-    assert isinstance(token, Token) and token.start_pos is not None
-    return token.start_pos
-
-
-def _replacement(text: str, start: int, end: int, new: str) -> Edit:
-    """Replace a value; an aligned comment after it on the line stays in its column."""
-    gap = re.compile(r"[ \t]*(?=#|//)").match(text, end)
-    if gap is None:
-        return Edit(start, end, new)
-    spaces = gap.end() - end
-    shift = len(new) - (end - start)
-    keep = max(1, spaces - shift)
-    return Edit(start, gap.end(), new + text[end : end + min(keep, spaces)].ljust(keep))
-
-
-def _removal(text: str, elem: Tree) -> Edit:
-    """Remove an object element: its whole lines when it has them to itself."""
-    start, end = elem.meta.start_pos, elem.meta.end_pos
-    line_end = _rest_of_line_end(text, end)
-    if _indent_at(text, start) is not None and line_end is not None:
-        return Edit(_line_start(text, start), line_end, "")
-    trailing = re.compile(r"[ \t]*,?[ \t]*").match(text, end)
-    return Edit(start, trailing.end() if trailing else end, "")
-
-
-def _insertion(text: str, obj: Tree, lines: list[str], newline: str) -> Edit:
-    """Add element lines at the end of an object, before its closing brace."""
-    brace = _closing_brace(obj)
-    if _indent_at(text, brace) is not None:
-        at = _line_start(text, brace)
-        return Edit(at, at, "".join(line + newline for line in lines))
-    # `{}` or a one-line object: open it up, the closing brace on its own line.
-    start = brace
-    while start > 0 and text[start - 1] in " \t":
-        start -= 1
-    outer = _leading_indent(text, obj.meta.start_pos)
-    block = newline + "".join(line + newline for line in lines) + outer
-    return Edit(start, brace, block)
-
-
-def _leading_indent(text: str, pos: int) -> str:
-    line = text[_line_start(text, pos) : pos]
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _elem_indent(text: str, obj: Tree, fallback: str) -> str:
-    for elem in (c for c in _trees(obj) if c.data == "object_elem"):
-        indent = _indent_at(text, elem.meta.start_pos)
-        if indent is not None:
-            return indent
-    return fallback
-
-
-def _equals_column(text: str, gen: Generation) -> int | None:
-    """The column the existing fields align `=` at (terraform fmt style), if they agree."""
-    columns = set()
-    for elem in gen.fields.values():
-        eq = next(c for c in elem.children if isinstance(c, Token) and c.type in ("EQ", "COLON"))
-        eq_pos = _pos(eq) + len(eq) - len(str(eq).lstrip(" \t"))
-        columns.add(eq_pos - _line_start(text, eq_pos))
-    return columns.pop() if len(columns) == 1 else None
-
-
-def _field_lines(fields: dict[str, str | bool | int], indent: str, column: int = 0) -> list[str]:
-    width = max(column - len(indent) - 1, *(len(k) for k in fields))
-    return [f"{indent}{k.ljust(width)} = {hcl_literal(v)}" for k, v in fields.items()]
-
-
-# ---------------------------------------------------------------------------------------------
-# Proving and writing
+from .tfvars_doc import (
+    _RAW,
+    ACTIVE,
+    GENERATIONS,
+    ROTATIONS,
+    Doc,
+    Generation,
+    GenerationError,
+    TfvarsError,
+    _refuse_other_definitions,
+    _unsafe,
+    _unwrap,
+    load,
+    load_text,
+)
+from .tfvars_rules import (
+    active_kind,
+    check_kind,
+    check_material_source,
+    check_name,
+    next_name,
+    parse_field,
+    summary,
+)
+from .tfvars_spans import (
+    Edit,
+    _append,
+    _elem_indent,
+    _equals_column,
+    _field_lines,
+    _indent_at,
+    _inner_indent,
+    _insertion,
+    _leading_indent,
+    _line_start,
+    _one_line_field,
+    _raw_value,
+    _removal,
+    _replacement,
+    _rotations_literal,
+    _splice,
+    hcl_literal,
+)
+
+__all__ = [
+    "ACTIVE",
+    "GENERATIONS",
+    "ROTATIONS",
+    "Doc",
+    "Edit",
+    "Generation",
+    "GenerationError",
+    "TfvarsError",
+    "active_kind",
+    "add_generation",
+    "add_rotation",
+    "check_kind",
+    "check_material_source",
+    "check_name",
+    "hcl_literal",
+    "load",
+    "load_text",
+    "next_name",
+    "parse_field",
+    "remove_generation",
+    "set_active",
+    "set_field",
+    "summary",
+    "write_atomic",
+]
 
 
 def _commit(doc: Doc, edits: list[Edit], change: Callable[[dict[str, Any]], None]) -> Doc:
@@ -594,10 +154,6 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
-
-
-# ---------------------------------------------------------------------------------------------
-# Actions
 
 
 def _generation(doc: Doc, name: str) -> Generation:
@@ -666,20 +222,6 @@ def add_generation(
             data[ACTIVE] = _raw_value(name)
 
     return _commit(doc, edits, change)
-
-
-def _inner_indent(text: str, doc: Doc, outer: str) -> str:
-    for gen in doc.generations.values():
-        indent = _elem_indent(text, gen.body, "")
-        if indent.startswith(outer) and len(indent) > len(outer):
-            return indent
-    return outer * 2 if outer else "  "
-
-
-def _append(text: str, lines: list[str], newline: str) -> Edit:
-    lead = "" if not text or text.endswith("\n") else newline
-    gap = newline if text.strip() else ""
-    return Edit(len(text), len(text), lead + gap + "".join(line + newline for line in lines))
 
 
 def _create(path: Path, name: str, fields: dict[str, str | bool | int]) -> Doc:
@@ -774,19 +316,6 @@ def set_field(path: Path, name: str, field_name: str, text: str, *, force: bool 
     return True
 
 
-def _one_line_field(text: str, gen: Generation, field: str) -> Edit | None:
-    """`field` (name = value) appended to a one-line generation, which stays on one line;
-    None when the generation spans lines."""
-    brace = _closing_brace(gen.body)
-    if _indent_at(text, brace) is not None or not gen.fields:
-        return None
-    start = brace
-    while text[start - 1] in " \t":
-        start -= 1
-    sep = "" if text[start - 1] in "{," else ","
-    return Edit(start, start, f"{sep} {field}")
-
-
 def _new_field(doc: Doc, gen: Generation, field_name: str, value: str | bool | int) -> Edit:
     text = doc.text
     one_line = _one_line_field(text, gen, f"{field_name} = {hcl_literal(value)}")
@@ -849,17 +378,6 @@ def _new_fingerprint(
     return fingerprint
 
 
-def _rotations_literal(entries: list[dict[str, Any]], indent: str | None, newline: str) -> str:
-    """The list as HCL: one entry per line under `indent`, or all on one line (None)."""
-    items = [
-        "{ " + ", ".join(f"{k} = {hcl_literal(v)}" for k, v in e.items() if v is not None) + " }"
-        for e in entries
-    ]
-    if indent is None:
-        return "[" + ", ".join(items) + "]"
-    return "[" + "".join(f"{newline}{indent}  {item}," for item in items) + f"{newline}{indent}]"
-
-
 def _rotations_edit(doc: Doc, gen: Generation, entries: list[dict[str, Any]]) -> Edit:
     text, nl = doc.text, doc.newline
     elem = gen.fields.get(ROTATIONS)
@@ -895,115 +413,3 @@ def remove_generation(path: Path, name: str, *, force: bool = False) -> Doc:
         del data[GENERATIONS][name]
 
     return _commit(doc, [_removal(doc.text, gen.elem)], change)
-
-
-def next_name(names: Iterable[str]) -> str:
-    """`g<N+1>` for the largest N among names `g<N>` (g1 when there are none).
-
-    Counting up keeps names short and sorted by age. It only sees the generations still in
-    the file, so a removed newest generation's name comes back: the caller must not let a
-    reused name pick up that generation's escrowed material.
-    """
-    numbers = [int(m.group(1)) for n in names if (m := re.fullmatch(r"g([1-9][0-9]*)", n))]
-    return f"g{max(numbers, default=0) + 1}"
-
-
-def summary(doc: Doc) -> dict[str, Any]:
-    """show --json: the active generation and every generation's fields, as plain values."""
-    generations = doc.values.get(GENERATIONS) or {}
-    return {"active_generation": doc.active, "generations": generations}
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line (cli.py defines the `tfvars` arguments, lazily: hcl2 takes a while to import)
-
-
-def run(args: argparse.Namespace) -> int:
-    path: Path = args.file
-    action: str = args.action
-    if action == "show":
-        return _show(load(path), args.json)
-    if action == "next-name":
-        print(next_name(load(path).generations))
-        return 0
-    if action == "active":
-        active = load(path).active
-        if not active:
-            raise UsageError(f"{path} sets no active_generation", "set one: tfvars set-active")
-        print(active)
-        return 0
-    if action == "add-generation":
-        kind = active_kind(load(path)) if args.like_active else {}
-        if args.key_spec:  # a new spec starts from its own usage, not the active one's
-            kind = {"key_spec": args.key_spec}
-        if args.key_usage:
-            kind["key_usage"] = args.key_usage
-        options: dict[str, str | bool | int | None] = {
-            **check_kind(kind.get("key_spec"), kind.get("key_usage")),
-            **{
-                k: parse_field(k, v)
-                for k, v in (
-                    ("valid_to", args.valid_to),
-                    ("enabled", args.enabled),
-                    ("deletion_window_in_days", args.deletion_window_in_days),
-                )
-                if v is not None
-            },
-        }
-        spec = str(options.get("key_spec") or "SYMMETRIC_DEFAULT")
-        add_generation(
-            path,
-            args.name,
-            args.material_source,
-            {k: v for k, v in options.items() if v is not None},
-            create=args.create,
-            activate=args.activate,
-            fingerprint=_fingerprint(args, spec),
-        )
-        then = " and made it active" if args.activate else ""
-        print(f"{path}: added generation {args.name}{then}")
-    elif action == "set-active":
-        changed = set_active(path, args.name, force=args.force) is not None
-        print(f"{path}: active generation {'is now' if changed else 'already is'} {args.name}")
-    elif action == "set":
-        changed = set_field(path, args.name, args.field, args.value, force=args.force)
-        written = parse_field(args.field, args.value)
-        value = "removed" if written is None else f"set to {hcl_literal(written)}"
-        print(f"{path}: {args.name}.{args.field} {value if changed else 'unchanged'}")
-    elif action == "add-rotation":
-        add_rotation(path, args.name, args.material_source, _fingerprint(args, "SYMMETRIC_DEFAULT"))
-        print(f"{path}: {args.name}: material {args.material_source} added to {ROTATIONS}")
-    elif action == "remove-generation":
-        remove_generation(path, args.name, force=args.force)
-        print(f"{path}: removed generation {args.name}")
-        if args.force:
-            log.warning("active_generation still names %s: set another one active", args.name)
-    return 0
-
-
-def _fingerprint(args: argparse.Namespace, spec: str) -> Callable[[], str] | None:
-    """The new material's fingerprint, computed once now (a generate: source draws and
-    escrows its material here), so no plan has to read the source; None: --no-fingerprint."""
-    if args.no_fingerprint:
-        return None
-
-    def compute() -> str:
-        from .fingerprint import fingerprint_of
-
-        return fingerprint_of(args.material_source, spec)
-
-    return compute
-
-
-def _show(doc: Doc, as_json: bool) -> int:
-    data = summary(doc)
-    if as_json:
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0
-    print(f"active_generation: {data['active_generation'] or '(not set)'}")
-    for name, fields in data["generations"].items():
-        mark = "*" if name == data["active_generation"] else " "
-        settings = " ".join(f"{k}={json.dumps(v)}" for k, v in (fields or {}).items())
-        print(f"{mark} {name} {settings}".rstrip())
-    return 0

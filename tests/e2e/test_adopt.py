@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from kms_import.material import secret_fingerprint
@@ -57,14 +56,7 @@ STATE_KEY = "legacy/terraform.tfstate"
 
 
 def _s3(ws: Workspace) -> Any:
-    env = ws.stack.env()
-    return boto3.client(
-        "s3",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return ws.client("s3", ws.stack.env()["AWS_REGION"])
 
 
 def _versioned_bucket(ws: Workspace) -> str:

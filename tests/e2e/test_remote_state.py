@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from kms_import.leakscan import scan_bytes, spellings
@@ -26,14 +25,7 @@ LOCK_KEY = STATE_KEY + ".tflock"
 
 
 def _s3(ws: Workspace) -> Any:
-    env = ws.stack.env()
-    return boto3.client(
-        "s3",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return ws.client("s3", ws.stack.env()["AWS_REGION"])
 
 
 def _select_s3_backend(ws: Workspace, bucket: str) -> None:

@@ -482,6 +482,16 @@ HELPER_CASES = [
     ),
     _case("key-id-flag-missing", "import --source {good}", "--key-id", exit_code=2),
     _case("command-unknown", "imprt --key-id {key}", "invalid choice: 'imprt'", exit_code=2),
+    _case(
+        "cancel-deletion-source-missing", "cancel-deletion --key-id {key}", "--source", exit_code=2
+    ),
+    _case(
+        "cancel-deletion-generation-name",
+        "cancel-deletion --key-id {key} --source {good} --generation G1 --root {home}",
+        "generation name 'G1'",
+        "lowercase letters",
+        exit_code=2,
+    ),
     # Regions and credentials
     _case(
         "region-other-than-the-keys",

@@ -37,3 +37,23 @@ def kms(local_aws: None) -> Any:
     import boto3
 
     return boto3.client("kms", region_name="us-east-1")
+
+
+MOTO_REGION = "eu-west-1"  # the stored-material sources' tests: another Region than KMS's
+
+
+@pytest.fixture
+def moto_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto alone (no localaws add-on) in MOTO_REGION, dummy credentials, no AWS_* from the
+    caller's environment (a profile or endpoint there would reach real AWS)."""
+    from moto import mock_aws
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", MOTO_REGION)
+    monkeypatch.setenv("AWS_REGION", MOTO_REGION)
+    with mock_aws():
+        yield MOTO_REGION

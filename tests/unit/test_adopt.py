@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from kms_import import cli
-from kms_import.adopt import AdoptError, StateRef, check_against_state, find_copies, find_key
+from kms_import.adopt import check_against_state
+from kms_import.adopt_leftovers import find_copies
+from kms_import.adopt_state import AdoptError, StateRef, find_key
 from kms_import.errors import FingerprintMismatch
 from kms_import.material import Material
 

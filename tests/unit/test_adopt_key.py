@@ -329,3 +329,45 @@ def test_a_key_that_never_held_material_says_so(
     assert _adopt(key_id, source, root) == 0
     assert "the key had never held material" in capsys.readouterr().out
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def _cancel(key_id: str, source: str, root: Path, *extra: str) -> int:
+    args = ["cancel-deletion", "--key-id", key_id, "--source", source, "--root", str(root)]
+    return cli.main([*args, "--tfvars", str(root / "terraform.tfvars"), *extra])
+
+
+def test_cancel_deletion_brings_the_key_back_as_an_enabled_generation(
+    kms: Any, tmp_path: Path, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make cancel-deletion`: CancelKeyDeletion, then adopt --key-id's path; the generation
+    says enabled, so the apply that imports the key enables it again."""
+    key_id, source, material = _seed_key(kms, tmp_path, alias=None)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+
+    assert _cancel(key_id, source, root, "--generation", "g3") == 0
+    captured = capsys.readouterr()
+    assert f"key {key_id} is Disabled again; adopting it as generation g3" in captured.err
+    assert f"fingerprint {secret_fingerprint(material)}" in captured.out
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+    generation = tfvars.load(root / "terraform.tfvars").values["generations"]["g3"]
+    assert generation["enabled"] is True
+    assert generation["material_fingerprint"] == secret_fingerprint(material)
+    blocks = (root / "adopt_g3.tf").read_text()
+    assert f'to = {KEY_ADDRESS.format(gen="g3")}\n  id = "{key_id}"' in blocks
+
+
+def test_cancel_deletion_refuses_before_cancelling(
+    kms: Any, tmp_path: Path, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What adopt would refuse leaves the key pending deletion: nothing changed."""
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]  # not EXTERNAL
+    _, source, _ = _seed_key(kms, tmp_path, alias=None)
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert _cancel(key_id, source, root) == 1
+    _one_line(capsys, "has origin AWS_KMS, not EXTERNAL")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    _nothing_written(root)
+
+    assert _cancel(key_id, source, root, "--generation", "G 1") == 2
+    _one_line(capsys, "generation name 'G 1'")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"

@@ -77,3 +77,25 @@ def test_no_import_cycle_among_the_helpers_modules() -> None:
 
 def test_the_cycle_finder_finds_one() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+MAX_LINES = 450  # issue 24: a module a newcomer can read in one sitting
+
+
+def _too_long(package: Path, limit: int) -> dict[str, int]:
+    sizes = {
+        str(p.relative_to(package)): len(p.read_text().splitlines()) for p in package.rglob("*.py")
+    }
+    return {name: lines for name, lines in sorted(sizes.items()) if lines > limit}
+
+
+def test_no_helper_module_is_over_450_lines() -> None:
+    too_long = _too_long(PACKAGE, MAX_LINES)
+    assert not too_long, f"over {MAX_LINES} lines (split by concern): {too_long}"
+
+
+def test_the_size_check_finds_a_long_module(tmp_path: Path) -> None:
+    (tmp_path / "short.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "long.py").write_text("x = 1\n" * 4)
+    assert _too_long(tmp_path, 3) == {"sub/long.py": 4}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from moto import mock_aws
 
 from kms_import.cli import main as cli
 from kms_import.errors import AwsError, MaterialError, SourceError
@@ -26,15 +24,9 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def sm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
+def sm(moto_region: str) -> Any:
+    """secretsmanager on moto, in REGION (conftest's moto_region)."""
+    return boto3.client("secretsmanager", region_name=moto_region)
 
 
 def _one_line(exc: pytest.ExceptionInfo[Exception]) -> str:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from moto import mock_aws
 
 from kms_import.errors import MaterialError, SourceError
 from kms_import.keyspecs import key_spec
@@ -23,15 +21,9 @@ REGION = "eu-west-1"
 
 
 @pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws():
-        yield boto3.client("ssm", region_name=REGION)
+def ssm(moto_region: str) -> Any:
+    """ssm on moto, in REGION (conftest's moto_region)."""
+    return boto3.client("ssm", region_name=moto_region)
 
 
 def _put(ssm: Any, name: str, value: str, kind: str = "SecureString") -> None:

@@ -174,8 +174,3 @@ def translate(exc: BaseException, what: str) -> AwsError:
     """aws.translate, with AWS's message kept on one line."""
     error = aws.translate(exc, what)
     return AwsError(" ".join(error.message.split()), error.hint)
-
-
-def zero(buf: bytearray) -> None:
-    for i in range(len(buf)):
-        buf[i] = 0

@@ -20,6 +20,7 @@ from .. import aws
 from ..errors import SourceError
 from ..keyspecs import KeySpec
 from ..material import Material
+from ..securefile import zero
 from . import SourceRef, parse_ref
 from ._stored import (
     Refusals,
@@ -30,7 +31,6 @@ from ._stored import (
     explain,
     material_from_value,
     refusal,
-    zero,
 )
 
 _REFUSALS: Refusals = {
