@@ -234,7 +234,9 @@ locals {
       [
         {
           # TagResource: the import run writes the kms-import:fingerprint tag of a key whose
-          # fingerprint was not recorded, before its first ImportKeyMaterial.
+          # fingerprint was not recorded, before its first ImportKeyMaterial, and the
+          # kms-import:drift tag after it handled a key. DescribeKey and ListResourceTags are
+          # also what plan-keys calls at plan time to read drift.
           Sid      = "KmsImportMaterial"
           Effect   = "Allow"
           Action   = ["kms:DescribeKey", "kms:GetParametersForImport", "kms:ImportKeyMaterial", "kms:ListResourceTags", "kms:TagResource"]

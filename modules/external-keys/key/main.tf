@@ -29,7 +29,7 @@ resource "aws_kms_external_key" "this" {
     # cancel-deletion`) reads back without it and would be planned for replacement, which
     # schedules the adopted key's deletion. The import step checks the key's real spec
     # instead and refuses a mismatch. key_usage needs no guard: Read sets it.
-    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"]]
+    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"], tags["kms-import:drift"]]
   }
 }
 
@@ -56,7 +56,7 @@ resource "aws_kms_replica_external_key" "this" {
   tags = var.tags
 
   lifecycle {
-    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"]]
+    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"], tags["kms-import:drift"]]
 
     precondition {
       condition     = each.key != split(":", aws_kms_external_key.this.arn)[3]
