@@ -25,9 +25,11 @@ module "keys" {
     }
   }
 
-  tags               = var.tags
-  helper_command     = var.helper_command
-  import_parallelism = 1
+  tags                = var.tags
+  helper_command      = var.helper_command
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
+  import_parallelism  = 1
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy

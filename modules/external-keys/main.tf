@@ -139,6 +139,12 @@ module "key" {
   alias_name              = each.value.alias_name
   grants                  = var.grants
 
+  # Expiry: the check block warns at plan; the alarms are per key and replica.
+  name                = each.key
+  valid_to            = local.valid_tos[each.key]
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
+
   # Terraform writes the fingerprint tag only when it is recorded; otherwise the import run
   # tags the key (and its replicas) before its first ImportKeyMaterial.
   tags = merge(

@@ -24,9 +24,11 @@ module "generations" {
       replica_regions         = generation.replica_regions
     }
   }
-  tags               = var.tags
-  helper_command     = var.helper_command
-  import_parallelism = var.import_parallelism
+  tags                = var.tags
+  helper_command      = var.helper_command
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
+  import_parallelism  = var.import_parallelism
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy
