@@ -60,6 +60,10 @@ module "single" {
   tags                    = { example = "complete", owner = "platform" }
   helper_command          = var.helper_command
 
+  # Expiry: warn at plan 30 days ahead; no alarm (expiry_alarm = { days_before = 14 } adds one).
+  expiry_warning_days = 30
+  expiry_alarm        = null
+
   # The key policy, built from role lists (policy = a full JSON document replaces all of it).
   policy                            = null
   enable_default_policy             = true
@@ -108,6 +112,10 @@ module "rotating" {
   helper_command     = var.helper_command
   import_parallelism = 4
 
+  # Expiry: warn at plan 30 days ahead; an alarm per key with a valid_to and per replica.
+  expiry_warning_days = 30
+  expiry_alarm        = { days_before = 14, alarm_actions = [] }
+
   # The same policy inputs, shared by every generation's key.
   policy                            = null
   enable_default_policy             = true
@@ -152,6 +160,10 @@ module "many" {
   tags               = { example = "complete", owner = "platform" }
   helper_command     = var.helper_command
   import_parallelism = 4
+
+  # Expiry: warn at plan 30 days ahead; an alarm per key with a valid_to and per replica.
+  expiry_warning_days = 30
+  expiry_alarm        = { days_before = 14, alarm_actions = [] }
 
   # Shared by every key of the map.
   policy                            = null

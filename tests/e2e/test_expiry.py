@@ -34,7 +34,8 @@ def test_a_key_near_expiry_warns_at_plan_and_has_its_alarm(
     escrow = tmp_path / "escrow"
     valid_to = _at(10)
     source = f"generate:g1?escrow=file://{escrow}"
-    ws.write_generations(g1={"material_source": source, "valid_to": valid_to})
+    g1 = {"material_source": source, "valid_to": valid_to, "multi_region": True}
+    ws.write_generations(g1=g1 | {"replica_regions": ["eu-west-1"]})
     _with_vars(ws, expiry_alarm={"days_before": 14})
     ws.init()
     planned = ws.tf("plan", "-input=false", "-no-color", "-detailed-exitcode", check=False)
@@ -53,7 +54,13 @@ def test_a_key_near_expiry_warns_at_plan_and_has_its_alarm(
     assert alarm["ComparisonOperator"] == "LessThanThreshold"
     assert alarm["Threshold"] == 14 * 86400
     assert alarm["TreatMissingData"] == "missing"
-    assert ws.outputs()["expiry_alarm_arns"]["g1"] == {"us-east-1": alarm["AlarmArn"]}
+    replica = ws.outputs()["replica_arns"]["g1"]["eu-west-1"].rsplit("/", 1)[1]
+    west = ws.client("cloudwatch", "eu-west-1").describe_alarms()["MetricAlarms"]
+    assert [a["Dimensions"] for a in west] == [[{"Name": "KeyId", "Value": replica}]]
+    assert ws.outputs()["expiry_alarm_arns"]["g1"] == {
+        "us-east-1": alarm["AlarmArn"],
+        "eu-west-1": west[0]["AlarmArn"],
+    }
     assert ws.plan_exitcode() == 0
 
     for material in [p.read_bytes() for p in sorted(escrow.glob("*.key"))]:
