@@ -115,7 +115,7 @@ variable "keys" {
   validation {
     condition = alltrue([for k in values(var.keys) : k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true)])
     # Fails the plan, so apply never tries an import KMS would refuse. One line per key.
-    error_message = join("; ", [for n, k in var.keys : "${n}: valid_to ${k.valid_to} has passed (KMS refuses an expiry in the past): make renew GEN=${n} VALID_TO=<RFC 3339, at most 365 days ahead>" if !(k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true))])
+    error_message = join("; ", [for n, k in var.keys : "${n}: valid_to ${k.valid_to} has passed (KMS refuses an expiry in the past): make renew GEN=${n} VALID_TO=<RFC 3339, at most 365 days ahead> (outside the root: set a later valid_to, or null)" if !(k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true))])
   }
 
   validation {

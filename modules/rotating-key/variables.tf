@@ -200,32 +200,17 @@ variable "grants" {
 }
 
 variable "expiry_warning_days" {
-  description = "Warn at plan (a check block per key; never an error) when a key's valid_to is this many days away or fewer. 0 turns the warning off."
+  description = "Warn at plan (a check block per key; never an error) when a key's valid_to is this many days away or fewer. 0 turns the warning off. Validated by modules/external-keys."
   type        = number
   default     = 30
   nullable    = false
-
-  validation {
-    condition     = var.expiry_warning_days >= 0 && var.expiry_warning_days <= 365 && floor(var.expiry_warning_days) == var.expiry_warning_days
-    error_message = "expiry_warning_days must be a whole number from 0 to 365 (valid_to is at most 365 days ahead)."
-  }
 }
 
 variable "expiry_alarm" {
-  description = "null: no alarm. Else one CloudWatch alarm per key with a valid_to and per replica (in the replica's Region) on AWS/KMS SecondsUntilKeyMaterialExpiration, firing when fewer than days_before days remain; alarm_actions are the ARNs notified."
+  description = "null: no alarm. Else one CloudWatch alarm per key with a valid_to and per replica (in the replica's Region) on AWS/KMS SecondsUntilKeyMaterialExpiration, firing when fewer than days_before days remain; alarm_actions are the ARNs notified. Validated by modules/external-keys."
   type = object({
     days_before   = number
     alarm_actions = optional(list(string), [])
   })
   default = null
-
-  validation {
-    condition     = var.expiry_alarm == null || try(var.expiry_alarm.days_before >= 1 && var.expiry_alarm.days_before <= 365 && floor(var.expiry_alarm.days_before) == var.expiry_alarm.days_before, false)
-    error_message = "expiry_alarm.days_before must be a whole number from 1 to 365."
-  }
-
-  validation {
-    condition     = var.expiry_alarm == null || try(length(var.expiry_alarm.alarm_actions) <= 5 && alltrue([for a in var.expiry_alarm.alarm_actions : startswith(a, "arn:")]), false)
-    error_message = "expiry_alarm.alarm_actions must be at most 5 ARNs (CloudWatch's limit), each starting with arn:."
-  }
 }
