@@ -88,7 +88,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 
 
 def cmd_plan_keys(args: argparse.Namespace) -> int:
-    """external-keys' plan step: every unrecorded material's fingerprint, JSON in and out."""
+    """external-keys' plan step: unrecorded fingerprints and every key's drift, JSON in/out."""
     from .fingerprint import plan_keys
 
     json.dump(plan_keys(sys.stdin.read(), credentials_of(args)), sys.stdout)
@@ -448,9 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "plan-keys",
         cmd_plan_keys,
-        "external-keys' plan step: stdin {NAME or NAME#N: JSON {source, key_spec}}, stdout "
-        "{same keys: fingerprint} (hashicorp/external's protocol); the query may also carry "
-        "profile and assume_role (jsonencode of the provider's block)",
+        "external-keys' plan step (hashicorp/external's protocol): stdin {NAME: JSON "
+        "{key_arn, enabled, valid_to, replicas[, source, key_spec]}, NAME#N: JSON {source, "
+        "key_spec}}, stdout {NAME: JSON {drift[, fingerprint]}, NAME#N: fingerprint}; the "
+        "query may also carry profile and assume_role (jsonencode of the provider's block)",
         aws=True,
     )
     batch = command(
