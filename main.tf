@@ -5,14 +5,16 @@
 module "key" {
   source = "./modules/rotating-key"
 
-  alias_name        = var.alias_name
-  description       = var.description
-  generations       = var.generations
-  active_generation = var.active_generation
-  tags              = var.tags
-  helper_command    = var.helper_command
-  profile           = var.profile
-  assume_role       = var.assume_role
+  alias_name          = var.alias_name
+  description         = var.description
+  generations         = var.generations
+  active_generation   = var.active_generation
+  tags                = var.tags
+  helper_command      = var.helper_command
+  profile             = var.profile
+  assume_role         = var.assume_role
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy

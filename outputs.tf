@@ -52,3 +52,8 @@ output "replica_arns" {
   description = "Replica key ARN by generation name, then by Region (read by `make delete-material`)."
   value       = module.key.replica_arns
 }
+
+output "expiry_alarm_arns" {
+  description = "By generation: the expiry alarms' ARNs by Region. Empty maps without expiry_alarm or valid_to."
+  value       = module.key.expiry_alarm_arns
+}

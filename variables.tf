@@ -198,3 +198,19 @@ variable "grants" {
   default  = {}
   nullable = false
 }
+
+variable "expiry_warning_days" {
+  description = "Warn at plan (a check block per key; never an error) when a key's valid_to is this many days away or fewer. 0 turns the warning off. Validated by modules/external-keys."
+  type        = number
+  default     = 30
+  nullable    = false
+}
+
+variable "expiry_alarm" {
+  description = "null: no alarm. Else one CloudWatch alarm per key with a valid_to and per replica (in the replica's Region) on AWS/KMS SecondsUntilKeyMaterialExpiration, firing when fewer than days_before days remain; alarm_actions are the ARNs notified. Validated by modules/external-keys."
+  type = object({
+    days_before   = number
+    alarm_actions = optional(list(string), [])
+  })
+  default = null
+}

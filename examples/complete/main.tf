@@ -62,6 +62,10 @@ module "single" {
   profile                 = var.profile     # the provider's profile and assume_role: the helper
   assume_role             = var.assume_role # acts as the principal that creates the key
 
+  # Expiry: warn at plan 30 days ahead; no alarm (expiry_alarm = { days_before = 14 } adds one).
+  expiry_warning_days = 30
+  expiry_alarm        = null
+
   # The key policy, built from role lists (policy = a full JSON document replaces all of it).
   policy                            = null
   enable_default_policy             = true
@@ -112,6 +116,10 @@ module "rotating" {
   profile            = var.profile
   assume_role        = var.assume_role
 
+  # Expiry: warn at plan 30 days ahead; an alarm per key with a valid_to and per replica.
+  expiry_warning_days = 30
+  expiry_alarm        = { days_before = 14, alarm_actions = [] }
+
   # The same policy inputs, shared by every generation's key.
   policy                            = null
   enable_default_policy             = true
@@ -158,6 +166,10 @@ module "many" {
   import_parallelism = 4
   profile            = var.profile
   assume_role        = var.assume_role
+
+  # Expiry: warn at plan 30 days ahead; an alarm per key with a valid_to and per replica.
+  expiry_warning_days = 30
+  expiry_alarm        = { days_before = 14, alarm_actions = [] }
 
   # Shared by every key of the map.
   policy                            = null

@@ -94,7 +94,9 @@ def reconcile(entry: KeyEntry, clients: Clients) -> KeyResult:
     try:
         kms = _client(clients, entry.key_arn)
         key = keys.describe(kms, entry.key_arn, wait_for_new_key=True)
-        if _up_to_date(entry, key, kms, clients):
+        replicas: dict[str, KeyInfo] = {}
+        if _up_to_date(entry, key, kms, clients, replicas):
+            _record_drift(entry, clients, [key, *replicas.values()])
             return KeyResult(entry.name, Status.UP_TO_DATE, f"{entry.name}: up to date")
         return KeyResult(entry.name, Status.IMPORTED, _bring_up(entry, key, kms, clients))
     except KmsImportError as exc:
@@ -117,10 +119,13 @@ def _client(clients: Clients, arn: str) -> Any:
 # --- the skip: reality already matches the entry -----------------------------------------
 
 
-def _up_to_date(entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients) -> bool:
+def _up_to_date(
+    entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients, replicas: dict[str, KeyInfo]
+) -> bool:
     """`key` (DescribeKey and tags) and, where needed, ListKeyRotations and the replicas'
-    DescribeKey; reads the source only when the entry has no fingerprint and the key looks
-    done otherwise."""
+    DescribeKey (each kept in `replicas` by ARN); reads the source only when the entry has no
+    fingerprint and the key looks done otherwise. Judged on reality alone (state, expiry,
+    tags), never on the entry's drift token."""
     if not (_settled(key, entry) and key.recorded_fingerprint):
         return False
     if entry.rotations:
@@ -137,11 +142,22 @@ def _up_to_date(entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients) -> bo
         return False  # run_import refuses it, in one line, before any ImportKeyMaterial
     for _, arn in entry.replicas:
         replica = keys.describe(_client(clients, arn), arn, wait_for_new_key=True)
+        replicas[arn] = replica
         if replica.recorded_fingerprint != wanted or not _settled(replica, entry):
             return False
         if not holds(replica, entry.import_request(arn)):
             return False
     return True
+
+
+def _record_drift(entry: KeyEntry, clients: Clients, found: list[KeyInfo]) -> None:
+    """Write the entry's drift token into DRIFT_TAG of each key whose tag lacks it (drift.py:
+    the next plan reads it back and, the key being in sync, stays clean)."""
+    if entry.drift is None:
+        return
+    for key in found:
+        if key.recorded_drift != entry.drift:
+            keys.tag(_client(clients, key.arn), key, {keys.DRIFT_TAG: entry.drift})
 
 
 def _settled(key: KeyInfo, entry: KeyEntry) -> bool:
@@ -158,6 +174,7 @@ def _settled(key: KeyInfo, entry: KeyEntry) -> bool:
 
 def _bring_up(entry: KeyEntry, key: KeyInfo, kms: Any, clients: Clients) -> str:
     outcome = run_import(entry.import_request(), kms=kms, key=key)
+    _record_drift(entry, clients, [replace(key, recorded_drift=outcome.recorded_drift)])
     parts = [
         f"{entry.name} ({outcome.key_id}): "
         f"{'imported' if outcome.imported else 'already imported'}; {outcome.proof}"
@@ -185,9 +202,17 @@ def _replica(
     kms = _client(clients, arn)
     replica = keys.describe(kms, arn, wait_for_new_key=True)
     if replica.recorded_fingerprint is None:
-        keys.tag_fingerprint(kms, replica, primary.fingerprint)
-        replica = replace(replica, recorded_fingerprint=primary.fingerprint)
+        tags = {keys.FINGERPRINT_TAG: primary.fingerprint}
+        if entry.drift is not None:
+            tags[keys.DRIFT_TAG] = entry.drift
+        keys.tag(kms, replica, tags)
+        replica = replace(
+            replica,
+            recorded_fingerprint=primary.fingerprint,
+            recorded_drift=tags.get(keys.DRIFT_TAG, replica.recorded_drift),
+        )
     outcome = run_import(entry.import_request(arn), kms=kms, key=replica)
+    _record_drift(entry, clients, [replace(replica, recorded_drift=outcome.recorded_drift)])
     return f"{region} {'imported' if outcome.imported else 'already imported'}"
 
 

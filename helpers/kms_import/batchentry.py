@@ -9,7 +9,11 @@ The schema is the module's per-key trigger plus `name`, `key_usage`, `replicas` 
      "wrapping_key_spec": "RSA_3072", "valid_to": "2031-06-17T20:00:00Z" | null,
      "enabled": true, "key_spec": "HMAC_256" (absent: SYMMETRIC_DEFAULT),
      "key_usage": "GENERATE_VERIFY_MAC" | null, "replicas": {"eu-west-1": "arn:..."},
-     "rotations": [{"material_source": "...", "material_fingerprint": "..." | null}]}
+     "rotations": [{"material_source": "...", "material_fingerprint": "..." | null}],
+     "drift": "" | "material missing (seen ...)" (absent: leave the drift tag alone)}
+
+`drift` is the token plan-keys read for the key (drift.py); after handling the key, import-keys
+records it in the key's and each replica's kms-import:drift tag.
 
 Every problem is one line naming the entry and the field; nothing here reads material.
 """
@@ -44,6 +48,7 @@ FIELDS = (
     "key_usage",
     "replicas",
     "rotations",
+    "drift",
 )
 ROTATION_FIELDS = ("material_source", "material_fingerprint")
 # A key ARN (not an alias): its Region picks the client. Loose on the id, which KMS checks.
@@ -71,6 +76,7 @@ class KeyEntry:
     key_usage: str | None
     replicas: tuple[tuple[str, str], ...]  # (region, replica ARN), sorted by Region
     rotations: tuple[Rotation, ...]
+    drift: str | None = None
 
     def import_request(self, key_arn: str | None = None) -> ImportRequest:
         """The primary's import (or, with its ARN, a replica's: same material and settings)."""
@@ -86,6 +92,7 @@ class KeyEntry:
             key_spec=self.key_spec,
             key_usage=self.key_usage,
             tag_if_untagged=True,
+            drift=self.drift,
         )
 
     def rotation_request(self) -> RotationRequest:
@@ -171,6 +178,7 @@ class _Reader:
             key_usage=self.choice("key_usage", KEY_USAGES),
             replicas=self.replicas(),
             rotations=self.rotations(),
+            drift=self.drift(),
         )
         return None if self.problems else entry
 
@@ -208,6 +216,13 @@ class _Reader:
         except KmsImportError as exc:
             self.fail("valid_to", f"{value!r} is not RFC 3339 with a zone", exc.hint)
             return None
+
+    def drift(self) -> str | None:
+        value = self.data.get("drift")
+        if value is not None and not isinstance(value, str):
+            self.fail("drift", "is not a string", "pass the token plan-keys returned")
+            return None
+        return value
 
     def enabled(self) -> bool:
         value = self.data.get("enabled", True)

@@ -83,7 +83,7 @@ def cmd_fingerprint(args: argparse.Namespace) -> int:
 
 
 def cmd_plan_keys(args: argparse.Namespace) -> int:
-    """external-keys' plan step: every unrecorded material's fingerprint, JSON in and out."""
+    """external-keys' plan step: unrecorded fingerprints and every key's drift, JSON in/out."""
     from .fingerprint import plan_keys
 
     json.dump(plan_keys(sys.stdin.read(), credentials_of(args)), sys.stdout)

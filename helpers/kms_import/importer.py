@@ -42,6 +42,9 @@ class ImportRequest:
     # A key without the fingerprint tag (Terraform sets it only from a recorded fingerprint)
     # is tagged with the source's fingerprint after the checks, before any ImportKeyMaterial.
     tag_if_untagged: bool = False
+    # The drift token to record in DRIFT_TAG (import-keys); written in the same TagResource
+    # as the fingerprint when the key is untagged. None: leave the tag alone.
+    drift: str | None = None
 
     @property
     def expiration_model(self) -> str:
@@ -55,6 +58,8 @@ class ImportOutcome:
     imported: bool
     proof: str
     state: str
+    # The key's DRIFT_TAG after run_import (which writes it only along with the fingerprint).
+    recorded_drift: str | None = None
 
 
 def run_import(
@@ -77,6 +82,7 @@ def run_import(
     with source.read(spec) as material:
         fp = _check_fingerprint(request, key, spec, material)
         key = _tag_if_untagged(kms, key, fp, request)
+        drift = key.recorded_drift  # later reads skip the tags
         imported = not (
             holds(key, request)
             if first is None
@@ -101,7 +107,7 @@ def run_import(
             )
             key = keys.describe(kms, key.arn, tags=False)
             return ImportOutcome(
-                key.key_id, fp, imported, "proof left to the rotation step", key.state
+                key.key_id, fp, imported, "proof left to the rotation step", key.state, drift
             )
         try:
             key, proof = _enable_and_prove(kms, key, spec, material, request)
@@ -115,7 +121,7 @@ def run_import(
     log.info("%s: verified: %s", key.key_id, proof)
     if not request.enabled:
         key = set_enabled(kms, key, False)
-    return ImportOutcome(key.key_id, fp, imported, proof, key.state)
+    return ImportOutcome(key.key_id, fp, imported, proof, key.state, drift)
 
 
 def import_material(
@@ -250,9 +256,14 @@ def _check_fingerprint(
 def _tag_if_untagged(kms: Any, key: KeyInfo, fp: str, request: ImportRequest) -> KeyInfo:
     if key.recorded_fingerprint or not request.tag_if_untagged:
         return key
-    keys.tag_fingerprint(kms, key, fp)
+    tags = {keys.FINGERPRINT_TAG: fp}
+    if request.drift is not None and key.recorded_drift != request.drift:
+        tags[keys.DRIFT_TAG] = request.drift
+    keys.tag(kms, key, tags)
     log.info("%s: tagged %s %s", key.key_id, keys.FINGERPRINT_TAG, fp)
-    return replace(key, recorded_fingerprint=fp)
+    return replace(
+        key, recorded_fingerprint=fp, recorded_drift=tags.get(keys.DRIFT_TAG, key.recorded_drift)
+    )
 
 
 def holds(key: KeyInfo, request: ImportRequest) -> bool:

@@ -119,11 +119,16 @@ def wait_for_material(kms: Any, key_id: str) -> KeyInfo:
 
 def tag_fingerprint(kms: Any, key: KeyInfo, fingerprint: str) -> None:
     """Record on the key which material it is for (FINGERPRINT_TAG)."""
+    tag(kms, key, {FINGERPRINT_TAG: fingerprint})
+
+
+def tag(kms: Any, key: KeyInfo, tags: dict[str, str]) -> None:
+    """One TagResource writing `tags` (say the fingerprint and the drift token together)."""
     aws.call(
         "TagResource",
         kms.tag_resource,
         KeyId=key.arn,
-        Tags=[{"TagKey": FINGERPRINT_TAG, "TagValue": fingerprint}],
+        Tags=[{"TagKey": k, "TagValue": v} for k, v in sorted(tags.items())],
     )
 
 

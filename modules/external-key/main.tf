@@ -25,11 +25,13 @@ module "keys" {
     }
   }
 
-  tags               = var.tags
-  helper_command     = var.helper_command
-  profile            = var.profile
-  assume_role        = var.assume_role
-  import_parallelism = 1
+  tags                = var.tags
+  helper_command      = var.helper_command
+  profile             = var.profile
+  assume_role         = var.assume_role
+  import_parallelism  = 1
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy

@@ -87,3 +87,8 @@ output "replica_import_ids" {
   description = "Id of the import step by Region: one step imports into the key and every replica, so each is import_id."
   value       = { for region in keys(module.keys.replica_arns["this"]) : region => module.keys.import_id }
 }
+
+output "expiry_alarm_arns" {
+  description = "The expiry alarms' ARNs by Region (the key's and each replica's); empty without expiry_alarm or valid_to."
+  value       = module.keys.expiry_alarm_arns["this"]
+}

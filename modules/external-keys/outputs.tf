@@ -85,3 +85,8 @@ output "importer_policy_statements" {
   description = "The importer policy's statements (Sid, Effect, Action, Resource, Condition), for roots that merge several instances into one policy by Sid."
   value       = local.importer_statements
 }
+
+output "expiry_alarm_arns" {
+  description = "By key name: the expiry alarms' ARNs by Region (the key's own Region and each replica's). Empty maps without expiry_alarm or valid_to."
+  value       = { for name, key in module.key : name => key.expiry_alarm_arns }
+}

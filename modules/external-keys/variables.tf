@@ -117,8 +117,9 @@ variable "keys" {
   }
 
   validation {
-    condition     = alltrue([for k in values(var.keys) : k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true)])
-    error_message = "keys ${join(", ", [for n, k in var.keys : n if !(k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true))])}: valid_to must be in the future: KMS refuses an expiry in the past. Renew with a later time, or set null for material that does not expire."
+    condition = alltrue([for k in values(var.keys) : k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true)])
+    # Fails the plan, so apply never tries an import KMS would refuse. One line per key.
+    error_message = join("; ", [for n, k in var.keys : "${n}: valid_to ${k.valid_to} has passed (KMS refuses an expiry in the past): make renew GEN=${n} VALID_TO=<RFC 3339, at most 365 days ahead> (outside the root: set a later valid_to, or null)" if !(k.valid_to == null || try(timecmp(k.valid_to, plantimestamp()) > 0, true))])
   }
 
   validation {
@@ -203,6 +204,37 @@ variable "helper_command" {
   validation {
     condition     = length(trimspace(var.helper_command)) > 0
     error_message = "helper_command must name the kms-import command, e.g. kms-import or /opt/venv/bin/kms-import."
+  }
+}
+
+variable "expiry_warning_days" {
+  description = "A key whose valid_to is this many days away or fewer gets a warning at plan (a check block per key; never an error). 0 turns the warning off."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.expiry_warning_days >= 0 && var.expiry_warning_days <= 365 && floor(var.expiry_warning_days) == var.expiry_warning_days
+    error_message = "expiry_warning_days must be a whole number from 0 to 365 (valid_to is at most 365 days ahead)."
+  }
+}
+
+variable "expiry_alarm" {
+  description = "null: no alarm. Else one CloudWatch alarm per key with a valid_to and per replica (in the replica's Region) on AWS/KMS SecondsUntilKeyMaterialExpiration, firing when fewer than days_before days remain; alarm_actions are the ARNs notified (SNS topics, ...)."
+  type = object({
+    days_before   = number
+    alarm_actions = optional(list(string), [])
+  })
+  default = null
+
+  validation {
+    condition     = var.expiry_alarm == null || try(var.expiry_alarm.days_before >= 1 && var.expiry_alarm.days_before <= 365 && floor(var.expiry_alarm.days_before) == var.expiry_alarm.days_before, false)
+    error_message = "expiry_alarm.days_before must be a whole number from 1 to 365."
+  }
+
+  validation {
+    condition     = var.expiry_alarm == null || try(length(var.expiry_alarm.alarm_actions) <= 5 && alltrue([for a in var.expiry_alarm.alarm_actions : startswith(a, "arn:")]), false)
+    error_message = "expiry_alarm.alarm_actions must be at most 5 ARNs (CloudWatch's limit), each starting with arn:."
   }
 }
 

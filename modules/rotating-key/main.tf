@@ -24,11 +24,13 @@ module "generations" {
       replica_regions         = generation.replica_regions
     }
   }
-  tags               = var.tags
-  helper_command     = var.helper_command
-  profile            = var.profile
-  assume_role        = var.assume_role
-  import_parallelism = var.import_parallelism
+  tags                = var.tags
+  helper_command      = var.helper_command
+  profile             = var.profile
+  assume_role         = var.assume_role
+  import_parallelism  = var.import_parallelism
+  expiry_warning_days = var.expiry_warning_days
+  expiry_alarm        = var.expiry_alarm
 
   policy                            = var.policy
   enable_default_policy             = var.enable_default_policy

@@ -63,3 +63,8 @@ output "replica_arns" {
   description = "Replica key ARN by generation name, then by Region (empty for single-Region generations)."
   value       = module.generations.replica_arns
 }
+
+output "expiry_alarm_arns" {
+  description = "By generation: the expiry alarms' ARNs by Region. Empty maps without expiry_alarm or valid_to."
+  value       = module.generations.expiry_alarm_arns
+}

@@ -98,7 +98,10 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
     assert _state(workspace, _arns(workspace)["g1"]) == "PendingImport"
     with pytest.raises(Exception, match="KMSInvalidStateException"):
         _encrypt(workspace, b"after")
-    assert workspace.plan_exitcode() == 0  # Terraform does not mistake it for drift
+    # Drift: plan-keys read the key, so the plan shows g1's import step changing and why.
+    drift = workspace.tf("plan", "-input=false", "-detailed-exitcode", check=False)
+    assert drift.code == 2, drift.stderr
+    assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing \(seen ', drift.stdout)
 
     # Same generation, other material: refused from the key's fingerprint tag alone.
     fingerprint = workspace.outputs()["generations"]["g1"]["material_fingerprint"]
@@ -124,9 +127,10 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
     assert "ImportKeyMaterial" not in actions and "GetParametersForImport" not in actions
     assert _state(workspace, _arns(workspace)["g1"]) == "PendingImport"
     key_after = workspace.runner.resources()[key_address("g1")]
-    # Unchanged, but for the fingerprint tag: the import run wrote it (the fingerprint was
-    # not recorded) and this apply's refresh read it back.
-    assert key_after.pop("tags") == key_before.pop("tags") | {"kms-import:fingerprint": fingerprint}
+    # Unchanged, but for the fingerprint and drift tags: the first import run wrote them (the
+    # fingerprint was not recorded) and this apply's refresh read them back.
+    written = {"kms-import:fingerprint": fingerprint, "kms-import:drift": ""}
+    assert key_after.pop("tags") == key_before.pop("tags") | written
     key_after.pop("tags_all"), key_before.pop("tags_all")
     assert key_after == key_before
 

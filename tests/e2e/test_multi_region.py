@@ -134,7 +134,7 @@ def test_primary_and_replicas_share_material_across_the_lifecycle(
     # delete-material reaches every Region; reimport restores every Region.
     ws.make("delete-material", GEN="g1", YES="1")
     assert {_meta(ws, a)["KeyState"] for a in [primary, *replicas.values()]} == {"PendingImport"}
-    assert ws.plan_exitcode() == 0
+    assert ws.plan_exitcode() == 2  # drift: the plan-time read sees every Region's missing material
     clean_stack.control("DELETE", "/_localaws/calls")
     ws.make("reimport", GEN="g1", AUTO_APPROVE="1", TFVARS="terraform.tfvars.json")
     assert _imports_by_region(clean_stack) == {PRIMARY: 1, "eu-west-1": 1, "ap-southeast-2": 1}

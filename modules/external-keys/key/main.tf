@@ -29,7 +29,7 @@ resource "aws_kms_external_key" "this" {
     # cancel-deletion`) reads back without it and would be planned for replacement, which
     # schedules the adopted key's deletion. The import step checks the key's real spec
     # instead and refuses a mismatch. key_usage needs no guard: Read sets it.
-    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"]]
+    ignore_changes = [valid_to, enabled, key_spec, tags["kms-import:fingerprint"], tags["kms-import:drift"]]
   }
 }
 
@@ -56,7 +56,7 @@ resource "aws_kms_replica_external_key" "this" {
   tags = var.tags
 
   lifecycle {
-    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"]]
+    ignore_changes = [valid_to, enabled, tags["kms-import:fingerprint"], tags["kms-import:drift"]]
 
     precondition {
       condition     = each.key != split(":", aws_kms_external_key.this.arn)[3]
@@ -109,4 +109,46 @@ removed {
   lifecycle {
     destroy = false
   }
+}
+
+# Expiry seen coming: a warning at plan (and apply) when valid_to is near; never an error, so
+# a plan that renews the key is not blocked by it. A passed valid_to fails the parent's
+# validation instead, naming `make renew`.
+check "expiry" {
+  assert {
+    condition     = var.valid_to == null || var.expiry_warning_days == 0 || timecmp(var.valid_to, timeadd(plantimestamp(), "${var.expiry_warning_days * 24}h")) > 0
+    error_message = "${var.name}: key material expires at ${coalesce(var.valid_to, "-")}, within ${var.expiry_warning_days} days: renew it (make renew GEN=${var.name} VALID_TO=<later>) or rotate to a new generation."
+  }
+}
+
+# KMS publishes AWS/KMS SecondsUntilKeyMaterialExpiration (dimension KeyId) for keys whose
+# material expires. Missing data keeps the alarm's state ("missing"): a new alarm waits for
+# the first datapoint instead of firing, and an alarm already in ALARM stays there when the
+# material expires and the metric stops (the plan-time drift read then names the key too).
+locals {
+  alarmed = var.expiry_alarm == null || var.valid_to == null ? {} : merge(
+    { (data.aws_region.this.region) = aws_kms_external_key.this.id },
+    { for region, replica in aws_kms_replica_external_key.this : region => replica.key_id },
+  )
+}
+
+data "aws_region" "this" {}
+
+resource "aws_cloudwatch_metric_alarm" "expiry" {
+  for_each = local.alarmed
+
+  region              = each.key
+  alarm_name          = "kms-import-expiry-${var.name}-${each.value}"
+  alarm_description   = "KMS key ${var.name} (${each.value}, ${each.key}): imported material expires in fewer than ${var.expiry_alarm.days_before} days; renew it (make renew GEN=${var.name})."
+  namespace           = "AWS/KMS"
+  metric_name         = "SecondsUntilKeyMaterialExpiration"
+  dimensions          = { KeyId = each.value }
+  statistic           = "Minimum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.expiry_alarm.days_before * 86400
+  treat_missing_data  = "missing"
+  alarm_actions       = var.expiry_alarm.alarm_actions
+  tags                = var.tags
 }

@@ -27,3 +27,8 @@ output "grants" {
   description = "Grant ids by grant map key."
   value       = { for name, grant in aws_kms_grant.this : name => grant.grant_id }
 }
+
+output "expiry_alarm_arns" {
+  description = "The expiry alarms' ARNs by Region (the key's own Region and each replica's); empty without expiry_alarm or valid_to."
+  value       = { for region, alarm in aws_cloudwatch_metric_alarm.expiry : region => alarm.arn }
+}

@@ -71,3 +71,30 @@ variable "grants" {
   }))
   nullable = false
 }
+
+variable "name" {
+  description = "The key's name in the parent's keys map (named in the expiry warning and alarms)."
+  type        = string
+}
+
+variable "valid_to" {
+  description = "The key's valid_to in UTC RFC 3339, or null (material does not expire)."
+  type        = string
+  default     = null
+}
+
+variable "expiry_warning_days" {
+  description = "Warn at plan when valid_to is this many days away or fewer (0: never)."
+  type        = number
+  default     = 30
+  nullable    = false
+}
+
+variable "expiry_alarm" {
+  description = "null, or { days_before, alarm_actions }: the expiry alarms (see ../variables.tf)."
+  type = object({
+    days_before   = number
+    alarm_actions = optional(list(string), [])
+  })
+  default = null
+}

@@ -130,6 +130,18 @@ variable "grants" {
   default     = null
 }
 
+variable "expiry_warning_days" {
+  description = "Days ahead of valid_to the plan warns (the module validates it)."
+  type        = number
+  default     = 30
+}
+
+variable "expiry_alarm" {
+  description = "The expiry alarm (the module types and validates it)."
+  type        = any
+  default     = null
+}
+
 module "key" {
   source = "../modules/external-key"
 
@@ -148,6 +160,8 @@ module "key" {
   tags                    = var.tags
   helper_command          = var.helper_command
   material_rotations      = var.material_rotations
+  expiry_warning_days     = var.expiry_warning_days
+  expiry_alarm            = var.expiry_alarm
   key_owners              = var.key_owners
   key_users               = var.key_users
   key_statements          = var.key_statements
