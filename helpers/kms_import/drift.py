@@ -8,7 +8,7 @@ drift token per key, which the import step's triggers record:
   gets "": the import step runs for it anyway.
 - A key in sync gets its DRIFT_TAG value: the token recorded by the last apply, so the
   triggers stay equal and the plan stays clean.
-- A key that differs gets "what differs (seen TIME)": a new token, so the triggers change, the
+- A key that differs gets "what differs / seen TIME": a new token, so the triggers change, the
   plan shows it (exit 2) and apply re-runs the import, which heals the key and then writes the
   token into DRIFT_TAG. The next plan finds the key in sync, reads the same token back, and is
   clean again. (A trigger recorded from a pre-heal reading would otherwise differ from every
@@ -25,6 +25,9 @@ from .validto import format_utc
 
 __all__ = ["DRIFT_TAG", "Wanted", "differences", "token"]
 _GONE = ("PendingDeletion", "PendingReplicaDeletion")
+# The token is a tag value: at most 256 characters, and only letters, digits, spaces and
+# _ . : / = + - @ (the tag character set AWS services share), so no parentheses or commas.
+MAX_TAG_VALUE = 256
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def differences(key: KeyInfo, wanted: Wanted) -> list[str]:
     actual = format_utc(key.valid_to) if key.valid_to else None
     desired = format_utc(wanted.valid_to) if wanted.valid_to else None
     if actual != desired:
-        found.append(f"valid_to {actual or 'none'} (configured {desired or 'none'})")
+        found.append(f"valid_to {actual or 'none'} configured {desired or 'none'}")
     return found
 
 
@@ -64,4 +67,8 @@ def token(readings: dict[str, KeyInfo], wanted: Wanted, now: datetime | None = N
     ]
     if not found:
         return recorded
-    return f"{'; '.join(found)} (seen {format_utc(now or datetime.now(UTC))})"
+    seen = f" / seen {format_utc(now or datetime.now(UTC))}"
+    what = " / ".join(found)
+    if len(what) + len(seen) > MAX_TAG_VALUE:  # many replicas: the start names the first ones
+        what = what[: MAX_TAG_VALUE - len(seen) - 3] + "..."
+    return what + seen

@@ -49,7 +49,7 @@ def test_drift_is_planned_and_healed_for_keys_and_replicas(
     # Material deleted out of band.
     ws.kms().delete_imported_key_material(KeyId=arn)
     text = _drift(ws)
-    assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing \(seen ', text), text
+    assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing / seen ', text), text
     ws.apply()
     assert _state(ws, arn) == "Enabled"
     assert ws.kms().decrypt(CiphertextBlob=blob)["Plaintext"] == b"before"
@@ -58,7 +58,7 @@ def test_drift_is_planned_and_healed_for_keys_and_replicas(
     # The key disabled by hand.
     ws.kms().disable_key(KeyId=arn)
     text = _drift(ws)
-    assert re.search(r'~ g1 = \{\s*~ drift += "material missing[^"]*" -> "disabled \(seen ', text)
+    assert re.search(r'~ g1 = \{\s*~ drift += "material missing[^"]*" -> "disabled / seen ', text)
     ws.apply()
     assert _state(ws, arn) == "Enabled"
     assert ws.plan_exitcode() == 0
@@ -66,7 +66,7 @@ def test_drift_is_planned_and_healed_for_keys_and_replicas(
     # A replica disabled by hand is named by its Region.
     ws.kms("eu-west-1").disable_key(KeyId=replica)
     text = _drift(ws)
-    assert re.search(r'-> "eu-west-1: disabled \(seen ', text), text
+    assert re.search(r'-> "eu-west-1: disabled / seen ', text), text
     ws.apply()
     assert _state(ws, replica) == "Enabled"
     assert ws.plan_exitcode() == 0

@@ -101,7 +101,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
     # Drift: plan-keys read the key, so the plan shows g1's import step changing and why.
     drift = workspace.tf("plan", "-input=false", "-detailed-exitcode", check=False)
     assert drift.code == 2, drift.stderr
-    assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing \(seen ', drift.stdout)
+    assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing / seen ', drift.stdout)
 
     # Same generation, other material: refused from the key's fingerprint tag alone.
     fingerprint = workspace.outputs()["generations"]["g1"]["material_fingerprint"]

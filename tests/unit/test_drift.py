@@ -39,12 +39,12 @@ WANTED = Wanted(enabled=True, valid_to=LATER)
         (
             replace(KEY, valid_to=LATER + timedelta(days=1)),
             WANTED,
-            ["valid_to 2027-03-05T12:00:00Z (configured 2027-03-04T12:00:00Z)"],
+            ["valid_to 2027-03-05T12:00:00Z configured 2027-03-04T12:00:00Z"],
         ),
         (
             replace(KEY, expiration_model="KEY_MATERIAL_DOES_NOT_EXPIRE", valid_to=None),
             WANTED,
-            ["valid_to none (configured 2027-03-04T12:00:00Z)"],
+            ["valid_to none configured 2027-03-04T12:00:00Z"],
         ),
         (replace(KEY, state="PendingDeletion"), WANTED, ["pending deletion"]),
     ],
@@ -63,7 +63,7 @@ def test_the_token_cycle_keeps_the_plan_clean_after_healing() -> None:
     assert token({"": synced}, WANTED, NOW) == ""  # in sync: what the tag says
     gone = replace(synced, state="PendingImport", valid_to=None)
     seen = token({"": gone}, WANTED, NOW)
-    assert seen == "material missing (seen 2026-12-04T12:00:00Z)"  # differs from the trigger
+    assert seen == "material missing / seen 2026-12-04T12:00:00Z"  # differs from the trigger
     healed = replace(KEY, recorded_drift=seen)  # apply healed it and wrote the token given
     assert token({"": healed}, WANTED, NOW + timedelta(hours=1)) == seen
     again = token({"": replace(gone, recorded_drift=seen)}, WANTED, NOW + timedelta(hours=2))
@@ -74,4 +74,16 @@ def test_the_token_cycle_keeps_the_plan_clean_after_healing() -> None:
 def test_replicas_are_named_in_the_token() -> None:
     replica = replace(KEY, arn="arn:aws:kms:us-west-2:123456789012:key/k", state="Disabled")
     readings = {"": replace(KEY, recorded_drift=""), "us-west-2": replica}
-    assert token(readings, WANTED, NOW) == "us-west-2: disabled (seen 2026-12-04T12:00:00Z)"
+    assert token(readings, WANTED, NOW) == "us-west-2: disabled / seen 2026-12-04T12:00:00Z"
+
+
+def test_a_token_is_a_valid_tag_value_however_many_replicas_drift() -> None:
+    import re
+
+    gone = replace(KEY, state="Disabled")
+    readings = {"": replace(KEY, recorded_drift="")} | {
+        f"xx-region-{i}": replace(gone, arn=f"arn:aws:kms:xx-region-{i}:1:key/k") for i in range(30)
+    }
+    value = token(readings, WANTED, NOW)
+    assert len(value) <= 256 and value.endswith(" / seen 2026-12-04T12:00:00Z")
+    assert re.fullmatch(r"[\w\s.:/=+\-@]*", value), value

@@ -71,7 +71,7 @@ def test_a_new_key_is_synced_heals_and_is_clean_again(
     # Disabled by hand: a new token naming what differs; apply heals and records it.
     kms.disable_key(KeyId=arn)
     token = _plan(capsys, monkeypatch, query)["g1"]["drift"]
-    assert token.startswith("disabled (seen ")
+    assert token.startswith("disabled / seen ")
     local_calls.clear()
     code, lines = _run(capsys, [_entry("g1", arn, material, token)])
     assert code == 0, lines
@@ -82,7 +82,7 @@ def test_a_new_key_is_synced_heals_and_is_clean_again(
     # Material deleted: re-imported from the same source.
     kms.delete_imported_key_material(KeyId=arn)
     token = _plan(capsys, monkeypatch, query)["g1"]["drift"]
-    assert token.startswith("material missing (seen ")
+    assert token.startswith("material missing / seen ")
     local_calls.clear()
     assert _run(capsys, [_entry("g1", arn, material, token)])[0] == 0
     assert _actions("ImportKeyMaterial") == 1
@@ -135,7 +135,7 @@ def test_a_replica_disabled_by_hand_is_named_and_healed(
 
     west.disable_key(KeyId=replica)
     token = _plan(capsys, monkeypatch, query)["m"]["drift"]
-    assert token.startswith("eu-west-1: disabled (seen ")
+    assert token.startswith("eu-west-1: disabled / seen ")
     assert _run(capsys, [_entry("m", primary["Arn"], material, token, **entry)])[0] == 0
     assert west.describe_key(KeyId=replica)["KeyMetadata"]["KeyState"] == "Enabled"
     assert _tags(west, replica)[DRIFT_TAG] == token
@@ -150,7 +150,7 @@ def test_a_wanted_valid_to_is_compared(
     assert _run(capsys, [_entry("g1", arn, material, "")])[0] == 0
     query = {"g1": _wanted(arn, valid_to="2030-01-01T00:00:00Z")}
     token = _plan(capsys, monkeypatch, query)["g1"]["drift"]
-    assert token.startswith("valid_to none (configured 2030-01-01T00:00:00Z) (seen ")
+    assert token.startswith("valid_to none configured 2030-01-01T00:00:00Z / seen ")
 
 
 @pytest.mark.parametrize(
