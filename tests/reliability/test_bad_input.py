@@ -56,7 +56,7 @@ PER_KEY = {
     "deletion_window_in_days", "multi_region", "replica_regions", "material_rotations",
 }  # fmt: skip
 # "keys ${join(...)}: RULE" is written "keys this: RULE" for the one key of external-key.
-KEY_NAMES = re.compile(r'^"keys \$\{.*?\]\)\}: ')
+KEY_NAMES = re.compile(r"^keys \$\{.*?\]\)\}: ")
 
 
 def _literal_parts(template: str) -> list[str]:
@@ -78,6 +78,11 @@ def _literal_parts(template: str) -> list[str]:
     return [json.loads(f'"{part}"') for part in [*parts, current]]
 
 
+def _unquoted(text: str) -> str:
+    """python-hcl2 keeps a template's quotes, except around a template that is one ${...}."""
+    return text[1:-1] if text.startswith('"') and text.endswith('"') else text
+
+
 def _error_messages() -> dict[str, list[list[str]]]:
     """external-keys' variable -> its validation blocks' error_message texts, in file order,
     each as its literal parts (what Terraform computes into it falls between them)."""
@@ -87,7 +92,7 @@ def _error_messages() -> dict[str, list[list[str]]]:
     for block in parsed["variable"]:
         for name, body in block.items():
             found[name.strip('"')] = [
-                _literal_parts(KEY_NAMES.sub('"keys this: ', v["error_message"])[1:-1])
+                _literal_parts(KEY_NAMES.sub("keys this: ", _unquoted(v["error_message"])))
                 for v in body.get("validation", [])
             ]
     return found
