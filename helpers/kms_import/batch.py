@@ -151,7 +151,7 @@ def _up_to_date(
 
 
 def _record_drift(entry: KeyEntry, clients: Clients, found: list[KeyInfo]) -> None:
-    """Write the entry's drift token into DRIFT_TAG of each key whose tag lacks it (drift.py:
+    """Write the entry's drift token into DRIFT_TAG of each key whose tag lacks it (key/drift.tf:
     the next plan reads it back and, the key being in sync, stays clean)."""
     if entry.drift is None:
         return

@@ -10,10 +10,10 @@ The schema is the module's per-key trigger plus `name`, `key_usage`, `replicas` 
      "enabled": true, "key_spec": "HMAC_256" (absent: SYMMETRIC_DEFAULT),
      "key_usage": "GENERATE_VERIFY_MAC" | null, "replicas": {"eu-west-1": "arn:..."},
      "rotations": [{"material_source": "...", "material_fingerprint": "..." | null}],
-     "drift": "" | "material missing (seen ...)" (absent: leave the drift tag alone)}
+     "drift": "" | "material missing / seen ..." (absent: leave the drift tag alone)}
 
-`drift` is the token plan-keys read for the key (drift.py); after handling the key, import-keys
-records it in the key's and each replica's kms-import:drift tag.
+`drift` is the key's drift token (modules/external-keys/key/drift.tf); after handling the key,
+import-keys records it in the key's and each replica's kms-import:drift tag.
 
 Every problem is one line naming the entry and the field; nothing here reads material.
 """
@@ -220,7 +220,7 @@ class _Reader:
     def drift(self) -> str | None:
         value = self.data.get("drift")
         if value is not None and not isinstance(value, str):
-            self.fail("drift", "is not a string", "pass the token plan-keys returned")
+            self.fail("drift", "is not a string", "pass the key's drift token (a string)")
             return None
         return value
 

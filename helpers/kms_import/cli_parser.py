@@ -165,10 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "plan-keys",
         cmd_plan_keys,
-        "external-keys' plan step (hashicorp/external's protocol): stdin {NAME: JSON "
-        "{key_arn, enabled, valid_to, replicas[, source, key_spec]}, NAME#N: JSON {source, "
-        "key_spec}}, stdout {NAME: JSON {drift[, fingerprint]}, NAME#N: fingerprint}; "
-        "credentials by the flags only, so every query field is a key",
+        "external-keys' plan step: stdin {NAME or NAME#N: JSON {source, key_spec}}, stdout "
+        "{same keys: fingerprint} (hashicorp/external's protocol); credentials by the flags "
+        "only, so every query field is a key",
         aws=True,
     )
     batch = command(

@@ -15,7 +15,7 @@ from .errors import KeyStateError
 # any ImportKeyMaterial call.
 FINGERPRINT_TAG = "kms-import:fingerprint"
 # The import run writes the drift token it healed (or "" once it has synced a key) under this
-# tag: the memory that keeps the next plan clean (see drift.py).
+# tag: the memory that keeps the next plan clean (see modules/external-keys/key/drift.tf).
 DRIFT_TAG = "kms-import:drift"
 HAS_MATERIAL = ("Enabled", "Disabled")
 # KMS is eventually consistent: a key may still read PendingImport just after an import.

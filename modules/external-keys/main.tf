@@ -1,11 +1,12 @@
 # Many KMS keys with imported material in one instance. Terraform creates each key without
 # material and only ever handles references; the kms-import helper reads, wraps and imports
 # the material. Per Terraform run the helper starts at most twice for the whole map: once at
-# plan (data.external.plan: fingerprints of materials without a recorded one, and the drift
-# of every existing key) and once at apply (terraform_data.import, one process with a bounded
-# pool of threads). While a key is being created its ARN is unknown at plan, so Terraform
-# reads data.external.plan at apply instead, after the key exists: no AWS call is made for a
-# key that does not exist yet, and the run count stays at two.
+# plan (data.external.plan: the version handshake, and fingerprints of materials without a
+# recorded one) and once at apply (terraform_data.import, one process with a bounded pool of
+# threads). Drift made outside Terraform comes from Terraform's own refresh of each key
+# (key/drift.tf), so the plan-time run names no key and always runs at plan: a bad source,
+# a role that cannot be assumed or a helper out of range fails the plan, before any key is
+# created.
 #
 # Everything computed per key lives here, once per walk for the whole map, so that each
 # instance of ./key is only its resources (200 keys must plan and apply fast).
@@ -31,21 +32,12 @@ locals {
     )
   }
 
-  # What plan-keys is asked: "NAME" per key (its ARN, wanted enabled and valid_to and its
-  # replicas' ARNs, so it reads the key's drift; plus source and key_spec when the key has
-  # no recorded fingerprint), and "NAME#N" per material_rotations entry without a recorded
-  # fingerprint.
-  plan_query = merge(
+  # What plan-keys is asked: one entry per material without a recorded fingerprint, "NAME"
+  # for a key's first material and "NAME#N" for its N-th material_rotations entry.
+  unrecorded = merge(
     {
-      for name, key in var.keys : name => jsonencode(merge(
-        {
-          key_arn  = module.key[name].key_arn
-          enabled  = key.enabled
-          valid_to = local.valid_tos[name]
-          replicas = values(module.key[name].replica_arns)
-        },
-        key.material_fingerprint == null ? { source = key.material_source, key_spec = key.key_spec } : {},
-      ))
+      for name, key in var.keys : name => jsonencode({ source = key.material_source, key_spec = key.key_spec })
+      if key.material_fingerprint == null
     },
     {
       for entry in flatten([
@@ -59,24 +51,18 @@ locals {
     },
   )
 
-  # plan-keys' answer: "NAME" -> jsonencode({drift, fingerprint (when asked)}), "NAME#N" ->
-  # fingerprint. A key missing from it fails the plan here rather than reaching the import.
-  plan_results = one(data.external.plan[*].result)
-  plan_keys = {
-    for name, key in var.keys : name => jsondecode(local.plan_results[name])
-  }
+  # Each material's fingerprint: recorded, or computed at plan. A key missing from the
+  # helper's answer fails the plan here rather than reaching the import step.
+  computed_fingerprints = one(data.external.plan[*].result)
   fingerprints = {
     for name, key in var.keys : name => (
-      key.material_fingerprint != null ? key.material_fingerprint : local.plan_keys[name].fingerprint
+      key.material_fingerprint != null ? key.material_fingerprint : local.computed_fingerprints[name]
     )
   }
-  # "" (not synced yet), the token in the key's kms-import:drift tag (in sync), or what
-  # reality differs in, e.g. "material missing (seen 2026-12-04T18:00:00Z)" (see drift.py).
-  drifts = { for name, key in var.keys : name => local.plan_keys[name].drift }
   rotation_fingerprints = {
     for name, key in var.keys : name => [
       for i, rotation in key.material_rotations : (
-        rotation.material_fingerprint != null ? rotation.material_fingerprint : local.plan_results["${name}#${i + 1}"]
+        rotation.material_fingerprint != null ? rotation.material_fingerprint : local.computed_fingerprints["${name}#${i + 1}"]
       )
     ]
   }
@@ -85,7 +71,7 @@ locals {
   # helper run skips every key that already holds its material with the wanted expiry and
   # enabled state. key_spec (and key_usage) only when not the default: the key ignores
   # key_spec changes, so the import step sees them and refuses them. `drift` is what
-  # reality differs in (plan-keys), so drift made outside Terraform shows in the plan as
+  # reality differs in (key/drift.tf), so drift made outside Terraform shows in the plan as
   # this key's `drift` changing, and apply heals it.
   imports = {
     for name, key in var.keys : name => merge(
@@ -97,7 +83,7 @@ locals {
         wrapping_key_spec    = key.wrapping_key_spec
         valid_to             = local.valid_tos[name]
         enabled              = key.enabled
-        drift                = local.drifts[name]
+        drift                = module.key[name].drift
         replicas             = module.key[name].replica_arns
         rotations = [
           for i, rotation in key.material_rotations :
@@ -109,15 +95,15 @@ locals {
   }
 }
 
-# Plan time, once for the whole map: the helper reads each material without a recorded
-# fingerprint (returning only its non-secret fingerprint) and every existing key's drift
-# (DescribeKey and ListResourceTags on the key, DescribeKey on its replicas). It depends on
-# the keys' ARNs, so while any key is being created it is read at apply, after the keys.
+# Plan time, once for the whole map: the helper checks its version against the module's
+# range and reads each material without a recorded fingerprint, returning only its
+# non-secret fingerprint. It names no key, so it never waits for one and always runs at
+# plan, even with nothing to read (then it is the version and credentials check).
 data "external" "plan" {
   count = length(var.keys) > 0 ? 1 : 0
 
   program = concat([var.helper_command, "--requires", local.helper_versions, "plan-keys"], local.credential_args)
-  query   = local.plan_query
+  query   = local.unrecorded
 }
 
 module "key" {
@@ -136,6 +122,7 @@ module "key" {
 
   # Expiry: the check block warns at plan; the alarms are per key and replica.
   name                = each.key
+  enabled             = each.value.enabled
   valid_to            = local.valid_tos[each.key]
   expiry_warning_days = var.expiry_warning_days
   expiry_alarm        = var.expiry_alarm

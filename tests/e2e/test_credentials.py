@@ -317,11 +317,11 @@ def test_a_helper_outside_the_modules_range_fails_the_plan_in_one_line(
     ws.assert_no_leak(material)
 
 
-def test_with_every_fingerprint_recorded_an_old_helper_stops_before_importing(
+def test_with_every_fingerprint_recorded_an_old_helper_still_fails_the_plan(
     tmp_path: Path, clean_stack: OfflineStack
 ) -> None:
-    """Plan then runs no helper (it reads no material), so the import step is the first run
-    to refuse: the key is created without material and nothing is imported."""
+    """Plan reads no material then, but its helper run still checks the version: the plan
+    fails before any key is created and nothing is imported."""
     ws = _module_root(tmp_path, clean_stack)
     source, material = _secret_material(ws, "kms/e2e/handshake-apply")
     ws.write_vars(
@@ -333,8 +333,7 @@ def test_with_every_fingerprint_recorded_an_old_helper_stops_before_importing(
     assert result.code != 0
     output = _flat(result.stdout + result.stderr)
     assert _mismatch_line("0.1.0", _module_range()) in output and "Traceback" not in output
-    (key_id,) = _keys(ws)
-    assert ws.kms().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingImport"
+    assert _keys(ws) == []
     assert not [c for c in _calls(clean_stack) if c.get("agent") == "kms-import"]
     ws.assert_no_leak(material)
 

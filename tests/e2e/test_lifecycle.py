@@ -98,7 +98,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
     assert _state(workspace, _arns(workspace)["g1"]) == "PendingImport"
     with pytest.raises(Exception, match="KMSInvalidStateException"):
         _encrypt(workspace, b"after")
-    # Drift: plan-keys read the key, so the plan shows g1's import step changing and why.
+    # Drift: the refresh read the key, so the plan shows g1's import step changing and why.
     drift = workspace.tf("plan", "-input=false", "-detailed-exitcode", check=False)
     assert drift.code == 2, drift.stderr
     assert re.search(r'~ g1 = \{\s*~ drift += "" -> "material missing / seen ', drift.stdout)

@@ -32,3 +32,8 @@ output "expiry_alarm_arns" {
   description = "The expiry alarms' ARNs by Region (the key's own Region and each replica's); empty without expiry_alarm or valid_to."
   value       = { for region, alarm in aws_cloudwatch_metric_alarm.expiry : region => alarm.arn }
 }
+
+output "drift" {
+  description = "The key's drift token (drift.tf): \"\" before kms-import synced it, the recorded token while it is as configured, else what it and its replicas differ in and when that was seen. Unknown while the key is being created."
+  value       = local.drift
+}

@@ -77,6 +77,13 @@ variable "name" {
   type        = string
 }
 
+variable "enabled" {
+  description = "Whether the key should be enabled (the parent's import step sets it; drift.tf compares it with the key's state)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "valid_to" {
   description = "The key's valid_to in UTC RFC 3339, or null (material does not expire)."
   type        = string
