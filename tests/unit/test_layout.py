@@ -4,6 +4,7 @@ imports inside functions too (a lazy import is still a dependency a reader must 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "helpers" / "kms_import"
@@ -99,3 +100,43 @@ def test_the_size_check_finds_a_long_module(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "long.py").write_text("x = 1\n" * 4)
     assert _too_long(tmp_path, 3) == {"sub/long.py": 4}
+
+
+# Issue 24: the Makefile's verbs call kms-import and terraform; they hold no AWS CLI call, no
+# inline python and no HCL written by the shell (that logic lives, tested, in the helper).
+THIN_MAKEFILE_RULES = {
+    "an AWS CLI call": r"(^|[\s;&|({@`]|\$\()aws\s",
+    "inline python": r"python[0-9.]*\s+(-c|-)\s|<<",
+    "generated HCL": r"^\s*@?(printf|echo)\b.*(\bimport\s*\{|\bresource\s+\"|\bto\s*=|\bid\s*=)",
+}
+
+
+def _thick_lines(makefile: str) -> list[str]:
+    recipes = [
+        line for line in makefile.splitlines() if line.startswith("\t") or line.startswith("  ")
+    ]
+    return [
+        f"{what}: {line.strip()}"
+        for line in recipes
+        for what, pattern in THIN_MAKEFILE_RULES.items()
+        if re.search(pattern, line)
+    ]
+
+
+def test_the_makefile_is_thin() -> None:
+    thick = _thick_lines((PACKAGE.parents[1] / "Makefile").read_text())
+    assert not thick, "move this into a kms-import subcommand: " + "; ".join(thick)
+
+
+def test_the_thin_makefile_check_finds_each_rule() -> None:
+    thick = _thick_lines(
+        "a:\n\t@aws kms describe-key --key-id x\n"
+        "\t@$(BIN)/python -c 'print(1)'\n"
+        "\t@printf 'import {\\n  to = x\\n}\\n' > adopt.tf\n"
+        "\t@kms-import status --key-id alias/x\n"
+    )
+    assert [line.split(":")[0] for line in thick] == [
+        "an AWS CLI call",
+        "inline python",
+        "generated HCL",
+    ]
