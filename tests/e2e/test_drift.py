@@ -1,13 +1,16 @@
 """Drift made outside Terraform shows in `terraform plan` and apply heals it (issue 22 item 1).
 
-The plan-time helper run reads each existing key and its replicas; the import step's
-per-key trigger `drift` names what differs. Each step: plan exits 2 naming the key and what
-differs -> apply -> the key is back -> re-plan exits 0. Ends with the leak scan.
+Terraform's own refresh reads each existing key and its replicas; modules/external-keys/key/
+drift.tf turns that into the import step's per-key trigger `drift`, which names what differs.
+Each step: plan exits 2 naming the key and what differs -> apply -> the key is back ->
+re-plan exits 0. The steps: material deleted, the key disabled, a replica disabled, valid_to
+changed. Ends with the leak scan.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,21 @@ def test_drift_is_planned_and_healed_for_keys_and_replicas(
     assert re.search(r'-> "eu-west-1: disabled / seen ', text), text
     ws.apply()
     assert _state(ws, replica) == "Enabled"
+    assert ws.plan_exitcode() == 0
+
+    # valid_to changed outside Terraform: the same material re-imported with an expiry.
+    later = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ws.kms_import("import", "--key-id", arn, "--source", g1["material_source"], "--valid-to", later)
+    assert (
+        ws.kms().describe_key(KeyId=arn)["KeyMetadata"]["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    )
+    text = _drift(ws)
+    assert re.search(r'-> "valid_to \S+ configured none / seen ', text), text
+    ws.apply()
+    metadata = ws.kms().describe_key(KeyId=arn)["KeyMetadata"]
+    assert metadata["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    assert "ValidTo" not in metadata
+    assert ws.kms().decrypt(CiphertextBlob=blob)["Plaintext"] == b"before"
     assert ws.plan_exitcode() == 0
 
     for material in [p.read_bytes() for p in sorted(escrow.glob("*.key"))]:
