@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
@@ -17,6 +19,22 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 REGION = "us-east-1"
 NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+
+
+@contextmanager
+def in_process_kms(patch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 KMS client on moto + the add-on, away from any endpoint or profile around."""
+    from moto import mock_aws
+
+    import localaws
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_PROFILE"):
+        patch.delenv(name, raising=False)
+    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    localaws.install()
+    with mock_aws():
+        yield boto3.client("kms", region_name=REGION)
 
 
 def expect_error(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientError:

@@ -9,20 +9,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from kms_conformance import (
     NO_EXPIRY,
-    REGION,
     expect_error,
     external_key,
+    in_process_kms,
     pkcs8,
     private_key,
     state,
     wrap,
 )
 
-import localaws
 from localaws import clock
 
 
@@ -30,16 +28,8 @@ from localaws import clock
 def kms() -> Iterator[Any]:
     """One in-process KMS for the module (every test makes its own keys): a boto3 client
     costs ~0.2 s to build, most of this module's time with a client per test."""
-    from moto import mock_aws
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_PROFILE"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        localaws.install()
-        with mock_aws():
-            yield boto3.client("kms", region_name=REGION)
+    with pytest.MonkeyPatch.context() as patch, in_process_kms(patch) as client:
+        yield client
 
 
 def _import(kms: Any, key_id: str, material: bytes, **extra: Any) -> dict[str, Any]:
