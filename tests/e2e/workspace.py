@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from leakwatch import LeakWatch
 from offline.fixtures import TerraformRunner, TfResult, runner_env
 from offline.stack import OfflineStack
@@ -169,14 +167,7 @@ class Workspace:
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client on the local AWS (e.g. to put secrets a root's sources name)."""
-        env = self.stack.env()
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self.stack.client(service, region)
 
     def assert_no_leak(self, material: bytes) -> None:
         self.watch.assert_clean(material, roots=[self.dir], plans=self.plans)

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from kms_import.leakscan import spellings
@@ -53,14 +52,7 @@ def _env(stack: OfflineStack) -> dict[str, str]:
 
 
 def _client(stack: OfflineStack, service: str) -> Any:
-    env = stack.env()
-    return boto3.client(
-        service,
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client(service)
 
 
 def _role(stack: OfflineStack, name: str, trusted_account: str) -> str:

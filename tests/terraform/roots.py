@@ -6,8 +6,6 @@ import base64
 import os
 from pathlib import Path
 
-import boto3
-
 from offline.stack import OfflineStack
 
 PROVIDERS = """
@@ -40,11 +38,4 @@ def material() -> str:
 
 
 def kms(stack: OfflineStack) -> object:
-    env = stack.env()
-    return boto3.client(
-        "kms",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client("kms")

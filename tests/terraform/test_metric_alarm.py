@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from offline.fixtures import TerraformRunner
@@ -55,14 +54,7 @@ output "alarm" {
 
 
 def _cloudwatch(stack: OfflineStack) -> Any:
-    env = stack.env()
-    return boto3.client(
-        "cloudwatch",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client("cloudwatch")
 
 
 def _alarms(stack: OfflineStack, name: str) -> list[dict[str, Any]]:

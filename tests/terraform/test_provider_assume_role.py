@@ -9,8 +9,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from offline.stack import OfflineStack
 
 from .roots import write_root
@@ -44,14 +42,7 @@ output "key_id" { value = aws_kms_external_key.this.id }
 
 
 def _role(stack: OfflineStack) -> str:
-    env = stack.env()
-    iam = boto3.client(
-        "iam",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    iam = stack.client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [
