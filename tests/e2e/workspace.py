@@ -28,6 +28,21 @@ from offline.fixtures import TerraformRunner, TfResult, runner_env
 from offline.stack import OfflineStack
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The providers block of the roots tests write: the offline stack's region, the constraints
+# the modules ask for.
+PROVIDERS = """
+terraform {
+  required_providers {
+    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
+    external = { source = "hashicorp/external", version = ">= 2.3" }
+  }
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+"""
 # The last commit whose modules made one module instance and import step per key (before
 # modules/external-keys): upgrade tests apply roots with these, then swap in today's.
 PREVIOUS_MODULES = "cb3997a"
