@@ -146,6 +146,16 @@ class Workspace:
         )
         assert proc.returncode == 0, proc.stderr
 
+    def apply_generated_g1(self, escrow: Path, **g1: Any) -> None:
+        """An HCL terraform.tfvars with generation g1 (material generated into `escrow`, a
+        folder), applied with `make apply`. g1's options: tfvars add-generation flags."""
+        source = f"generate:g1?escrow=file://{escrow}"
+        args = ["add-generation", "g1", "--create", "--activate", "--material-source", source]
+        for name, value in g1.items():
+            args += [f"--{name.replace('_', '-')}", str(value)]
+        self.kms_import("tfvars", "--file", str(self.dir / "terraform.tfvars"), *args)
+        self.make("apply", AUTO_APPROVE="1", ESCROW=str(escrow))
+
     def init(self) -> None:
         if not self.initialised:
             self.tf("init", "-input=false")
