@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+from offline.fixtures import TerraformRunner
 from offline.stack import OfflineStack
 
 PROVIDERS = """
@@ -29,6 +31,15 @@ def write_root(directory: Path, body: str, providers: str = PROVIDERS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "main.tf").write_text(providers + body)
     return directory
+
+
+def init_root(
+    tf: Callable[..., TerraformRunner], tmp_path: Path, body: str, providers: str = PROVIDERS
+) -> TerraformRunner:
+    """The root `body` written into tmp_path/r and initialised: where most tests start."""
+    runner = tf(write_root(tmp_path / "r", body, providers))
+    runner.init()
+    return runner
 
 
 def material() -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from offline.stack import OfflineStack
 
-from .roots import write_root
+from .roots import init_root
 
 ACCOUNT = "123456789012"
 PROVIDERS = """
@@ -68,8 +68,7 @@ def test_terraform_creates_the_key_as_the_assumed_role(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     role_arn = _role(offline_stack)
-    runner = tf(write_root(tmp_path / "r", KEY, providers=PROVIDERS))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY, PROVIDERS)
     before = len(_calls(offline_stack))
     runner.apply(vars={"role_arn": role_arn})
     mine = _calls(offline_stack)[before:]
@@ -87,8 +86,7 @@ def test_a_role_that_cannot_be_assumed_fails_configuration(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     missing = f"arn:aws:iam::{ACCOUNT}:role/nobody-made-this"
-    runner = tf(write_root(tmp_path / "r", KEY, providers=PROVIDERS))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY, PROVIDERS)
     offline_stack.control("POST", "/_localaws/sts", {"check_roles": True})
     try:
         code, _, err = runner.plan(f"-var=role_arn={missing}")
