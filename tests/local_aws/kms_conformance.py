@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from offline.inprocess import in_process_aws
+
 REGION = "us-east-1"
 NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
 
@@ -24,16 +26,7 @@ NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
 @contextmanager
 def in_process_kms(patch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A boto3 KMS client on moto + the add-on, away from any endpoint or profile around."""
-    from moto import mock_aws
-
-    import localaws
-
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_PROFILE"):
-        patch.delenv(name, raising=False)
-    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    localaws.install()
-    with mock_aws():
+    with in_process_aws(patch):
         yield boto3.client("kms", region_name=REGION)
 
 

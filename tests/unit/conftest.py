@@ -11,24 +11,14 @@ from typing import Any
 
 import pytest
 
+from offline.inprocess import in_process_aws
+
 
 @pytest.fixture
 def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The local AWS in-process (moto + the localaws add-on), dummy credentials, no real AWS."""
-    from moto import mock_aws
-
-    import localaws
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    localaws.install()
-    with mock_aws():
+    with in_process_aws(monkeypatch):
         yield
-    localaws.clock.reset()
 
 
 @pytest.fixture
