@@ -16,7 +16,7 @@ from ...plugin.schema import STRING, Attribute, Block
 from ..conns import AWSClient
 from ..policy import normalize_json
 from ..region import region_of
-from ..tags import set_tags_out
+from ..tags import set_tags_out, tags_in
 from .external_common import ExternalKeyResource, common_attributes
 from .finders import NotFound, find_key
 from .keys import schedule_key_deletion
@@ -55,9 +55,9 @@ class ReplicaExternalKey(ExternalKeyResource):
             request["Description"] = planned["description"]
         if planned.get("policy"):
             request["Policy"] = normalize_json(planned["policy"])
-        merged = {**meta.default_tags, **(planned.get("tags") or {})}
-        if merged:
-            request["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in sorted(merged.items())]
+        tags = tags_in(meta, planned)
+        if tags:
+            request["Tags"] = tags
         try:
             out = meta.kms(primary_region).replicate_key(**request)
         except ClientError as exc:
