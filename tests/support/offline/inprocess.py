@@ -12,18 +12,23 @@ import pytest
 REGION = "us-east-1"
 
 
+def dummy_credentials(patch: pytest.MonkeyPatch, region: str = REGION) -> None:
+    """Only the test keys and `region`: any other AWS_* (a profile, an endpoint) is dropped."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            patch.delenv(name)
+    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    patch.setenv("AWS_DEFAULT_REGION", region)
+
+
 @contextmanager
 def in_process_aws(patch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     import localaws
 
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            patch.delenv(name)
-    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    patch.setenv("AWS_DEFAULT_REGION", REGION)
+    dummy_credentials(patch)
     localaws.install()
     with mock_aws():
         yield
