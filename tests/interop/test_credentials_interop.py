@@ -30,12 +30,8 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineStack]:
-    local = OfflineStack(tmp_path_factory.mktemp("credentials-stack"))
-    local.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("credentials-stack")).serving() as local:
         yield local
-    finally:
-        local.down()
 
 
 @pytest.fixture

@@ -53,14 +53,10 @@ class Shell:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    local = OfflineStack(tmp_path_factory.mktemp("interop-stack"))
-    local.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("interop-stack")).serving() as local:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         env.update(local.env())
         yield env
-    finally:
-        local.down()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,8 +178,9 @@ class OfflineStack:
         reaped, which down() would count as alive for its full 10 s. SIGTERM saves first;
         SIGKILL loses whatever is not saved yet."""
         pid = int(self.pid_file.read_text())
-        os.killpg(pid, sig)
-        os.waitpid(pid, 0)
+        with suppress(ProcessLookupError, ChildProcessError):  # it may be gone already
+            os.killpg(pid, sig)
+            os.waitpid(pid, 0)
         self.down()
 
     def _save_before_stop(self, force: bool) -> None:
