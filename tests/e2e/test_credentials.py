@@ -20,7 +20,7 @@ from kms_import import __version__
 from kms_import.material import secret_fingerprint
 from offline.stack import OfflineStack
 
-from .workspace import REPO, Workspace, material_file
+from .workspace import PROVIDERS, REPO, Workspace, material_file
 
 pytestmark = pytest.mark.e2e
 
@@ -31,17 +31,6 @@ AMBIENT_KEY = "testing"  # the offline stack's AWS_ACCESS_KEY_ID
 # A root whose provider uses the ambient credentials while the module is given its own: what
 # the helper does is then the module's doing alone.
 MODULE_ROOT = """
-terraform {
-  required_providers {
-    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
-    external = { source = "hashicorp/external", version = ">= 2.3" }
-  }
-}
-
-provider "aws" {
-  region = "us-east-1"
-}
-
 variable "keys" {
   description = "Key name -> material reference."
   type        = map(string)
@@ -90,7 +79,7 @@ module "keys" {
 def _module_root(tmp_path: Path, stack: OfflineStack) -> Workspace:
     source = tmp_path / "src"
     source.mkdir(parents=True)
-    (source / "main.tf").write_text(MODULE_ROOT)
+    (source / "main.tf").write_text(PROVIDERS + MODULE_ROOT)
     return Workspace.create(tmp_path, stack, root=source)
 
 

@@ -16,22 +16,11 @@ import pytest
 from kms_import.material import secret_fingerprint
 from offline.stack import OfflineStack
 
-from .workspace import REPO, Workspace, material_file, previous_tree
+from .workspace import PROVIDERS, REPO, Workspace, material_file, previous_tree
 
 pytestmark = pytest.mark.e2e
 
 ROOT = """
-terraform {
-  required_providers {
-    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
-    external = { source = "hashicorp/external", version = ">= 2.3" }
-  }
-}
-
-provider "aws" {
-  region = "us-east-1"
-}
-
 variable "keys" {
   description = "The keys (modules/external-keys' keys input)."
   type = map(object({
@@ -74,7 +63,7 @@ exec '{helper}' "$@"
 def _root(tmp_path: Path, stack: OfflineStack, body: str) -> Workspace:
     source = tmp_path / "src"
     source.mkdir(parents=True)
-    (source / "main.tf").write_text(body)
+    (source / "main.tf").write_text(PROVIDERS + body)
     return Workspace.create(tmp_path, stack, root=source)
 
 
@@ -148,17 +137,6 @@ def test_twenty_one_keys_start_the_helper_at_most_twice_per_apply(
 
 
 UPGRADE_ROOT = """
-terraform {
-  required_providers {
-    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
-    external = { source = "hashicorp/external", version = ">= 2.3" }
-  }
-}
-
-provider "aws" {
-  region = "us-east-1"
-}
-
 variable "material_source" {
   description = "Material reference of the key."
   type        = string

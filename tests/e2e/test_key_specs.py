@@ -50,6 +50,18 @@ def _public_der(private_der: bytes) -> bytes:
     )
 
 
+def _kms_signature(
+    kms: Any, generation: dict[str, Any], material: bytes, message: bytes, algorithm: str
+) -> tuple[bytes, bytes]:
+    """The key's public key (checked to be the material's) and KMS's signature of message."""
+    public = kms.get_public_key(KeyId=generation["key_arn"])["PublicKey"]
+    assert public == _public_der(material)
+    signed = kms.sign(
+        KeyId=generation["key_arn"], Message=message, MessageType="RAW", SigningAlgorithm=algorithm
+    )
+    return public, signed["Signature"]
+
+
 def _key_plan_actions(ws: Workspace, plan_file: Path) -> dict[str, Any]:
     plan = json.loads(ws.tf("show", "-json", str(plan_file)).stdout)
     ws.plans.append(json.dumps(plan))
@@ -104,30 +116,16 @@ def test_hmac_rsa_and_ecc_keys_apply_prove_and_readopt(workspace, tmp_path):
     assert remote == hmac.new(mac_material, message, hashlib.sha256).digest()
 
     # RSA_2048 SIGN_VERIFY: same public key; a KMS signature verifies with the local key.
-    public = kms.get_public_key(KeyId=gens["g2"]["key_arn"])
-    assert public["PublicKey"] == _public_der(rsa_der)
-    signature = kms.sign(
-        KeyId=gens["g2"]["key_arn"],
-        Message=message,
-        MessageType="RAW",
-        SigningAlgorithm="RSASSA_PSS_SHA_256",
-    )["Signature"]
+    public, signature = _kms_signature(kms, gens["g2"], rsa_der, message, "RSASSA_PSS_SHA_256")
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-    rsa_public = serialization.load_der_public_key(public["PublicKey"])
+    rsa_public = serialization.load_der_public_key(public)
     assert isinstance(rsa_public, rsa.RSAPublicKey)
     rsa_public.verify(signature, message, pss, hashes.SHA256())  # raises if it does not
 
     # ECC_NIST_P256: same public key; an ECDSA signature verifies locally.
     ec_material = (escrow / "ec.key").read_bytes()
-    public = kms.get_public_key(KeyId=gens["g3"]["key_arn"])
-    assert public["PublicKey"] == _public_der(ec_material)
-    signature = kms.sign(
-        KeyId=gens["g3"]["key_arn"],
-        Message=message,
-        MessageType="RAW",
-        SigningAlgorithm="ECDSA_SHA_256",
-    )["Signature"]
-    ec_public = serialization.load_der_public_key(public["PublicKey"])
+    public, signature = _kms_signature(kms, gens["g3"], ec_material, message, "ECDSA_SHA_256")
+    ec_public = serialization.load_der_public_key(public)
     assert isinstance(ec_public, ec.EllipticCurvePublicKey)
     ec_public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
 

@@ -21,14 +21,9 @@ pytestmark = pytest.mark.e2e
 
 
 def _start(ws: Workspace, tmp_path: Path, **g1: Any) -> Path:
-    """An HCL terraform.tfvars with generation g1 (escrowed material), applied."""
+    """Generation g1 applied, its material escrowed in the folder returned."""
     escrow = tmp_path / "escrow"
-    source = f"generate:g1?escrow=file://{escrow}"
-    args = ["add-generation", "g1", "--create", "--activate", "--material-source", source]
-    for name, value in g1.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
-    ws.kms_import("tfvars", "--file", str(ws.dir / "terraform.tfvars"), *args)
-    ws.make("apply", AUTO_APPROVE="1", ESCROW=str(escrow))
+    ws.apply_generated_g1(escrow, **g1)
     return escrow
 
 

@@ -34,13 +34,7 @@ def test_rotate_material_keeps_key_and_alias_and_old_ciphertexts(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     escrow = tmp_path / "escrow"
-    tfvars = str(workspace.dir / "terraform.tfvars")
-    source = f"generate:g1?escrow=file://{escrow}"
-    workspace.kms_import(
-        "tfvars", "--file", tfvars, "add-generation", "g1", "--create", "--activate",
-        "--material-source", source,
-    )  # fmt: skip
-    workspace.make("apply", AUTO_APPROVE="1", ESCROW=str(escrow))
+    workspace.apply_generated_g1(escrow)
     kms = workspace.kms()
     arn = workspace.outputs()["key_arns"]["g1"]
     key_id = arn.rsplit("/", 1)[1]

@@ -17,7 +17,6 @@ import json
 import os
 from typing import Any
 
-import boto3
 import pytest
 from iameval import ACCOUNT, Request, allowed, requests_for_call, without_statement
 
@@ -33,14 +32,7 @@ FINGERPRINT = "hmac-sha256:" + "0" * 32  # plan-only: no material anywhere
 
 
 def _client(ws: Workspace, service: str) -> Any:
-    env = ws.stack.env()
-    return boto3.client(
-        service,
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return ws.stack.client(service)
 
 
 def _roles(ws: Workspace) -> None:

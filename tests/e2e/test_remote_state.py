@@ -55,13 +55,7 @@ def test_demo_flow_with_state_in_s3_leaves_no_material_in_any_version(
     _select_s3_backend(workspace, bucket)
 
     escrow = tmp_path / "escrow"
-    tfvars = str(workspace.dir / "terraform.tfvars")
-    source = f"generate:g1?escrow=file://{escrow}"
-    workspace.kms_import(
-        "tfvars", "--file", tfvars, "add-generation", "g1", "--create", "--activate",
-        "--material-source", source,
-    )  # fmt: skip
-    workspace.make("apply", AUTO_APPROVE="1", ESCROW=str(escrow))
+    workspace.apply_generated_g1(escrow)
     workspace.make("rotate", AUTO_APPROVE="1", ESCROW=str(escrow))
     assert workspace.plan_exitcode() == 0
 

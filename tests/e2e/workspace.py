@@ -23,13 +23,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from leakwatch import LeakWatch
 from offline.fixtures import TerraformRunner, TfResult, runner_env
 from offline.stack import OfflineStack
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The providers block of the roots tests write: the offline stack's region, the constraints
+# the modules ask for.
+PROVIDERS = """
+terraform {
+  required_providers {
+    aws      = { source = "hashicorp/aws", version = "~> 6.0" }
+    external = { source = "hashicorp/external", version = ">= 2.3" }
+  }
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+"""
 # The last commit whose modules made one module instance and import step per key (before
 # modules/external-keys): upgrade tests apply roots with these, then swap in today's.
 PREVIOUS_MODULES = "cb3997a"
@@ -133,6 +146,16 @@ class Workspace:
         )
         assert proc.returncode == 0, proc.stderr
 
+    def apply_generated_g1(self, escrow: Path, **g1: Any) -> None:
+        """An HCL terraform.tfvars with generation g1 (material generated into `escrow`, a
+        folder), applied with `make apply`. g1's options: tfvars add-generation flags."""
+        source = f"generate:g1?escrow=file://{escrow}"
+        args = ["add-generation", "g1", "--create", "--activate", "--material-source", source]
+        for name, value in g1.items():
+            args += [f"--{name.replace('_', '-')}", str(value)]
+        self.kms_import("tfvars", "--file", str(self.dir / "terraform.tfvars"), *args)
+        self.make("apply", AUTO_APPROVE="1", ESCROW=str(escrow))
+
     def init(self) -> None:
         if not self.initialised:
             self.tf("init", "-input=false")
@@ -169,14 +192,7 @@ class Workspace:
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client on the local AWS (e.g. to put secrets a root's sources name)."""
-        env = self.stack.env()
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self.stack.client(service, region)
 
     def assert_no_leak(self, material: bytes) -> None:
         self.watch.assert_clean(material, roots=[self.dir], plans=self.plans)

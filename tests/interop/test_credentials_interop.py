@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from kms_import.leakscan import spellings
@@ -31,12 +30,8 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineStack]:
-    local = OfflineStack(tmp_path_factory.mktemp("credentials-stack"))
-    local.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("credentials-stack")).serving() as local:
         yield local
-    finally:
-        local.down()
 
 
 @pytest.fixture
@@ -53,14 +48,7 @@ def _env(stack: OfflineStack) -> dict[str, str]:
 
 
 def _client(stack: OfflineStack, service: str) -> Any:
-    env = stack.env()
-    return boto3.client(
-        service,
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client(service)
 
 
 def _role(stack: OfflineStack, name: str, trusted_account: str) -> str:

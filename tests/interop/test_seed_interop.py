@@ -53,14 +53,10 @@ class Shell:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    local = OfflineStack(tmp_path_factory.mktemp("interop-stack"))
-    local.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("interop-stack")).serving() as local:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
         env.update(local.env())
         yield env
-    finally:
-        local.down()
 
 
 @pytest.fixture
@@ -121,11 +117,15 @@ def _seed_encrypt_test(sh: Shell, alias: str, work: Path) -> None:
         "--output", "text", "--query", "CiphertextBlob",
     ).stdout  # fmt: skip
     (work / "ExampleEncryptedFile").write_bytes(base64.b64decode(blob))
-    back = sh.aws(
-        "kms", "decrypt", "--ciphertext-blob", "fileb://work/ExampleEncryptedFile",
+    assert _decrypted(sh, "ExampleEncryptedFile") == SEED_DECRYPTED_B64
+
+
+def _decrypted(sh: Shell, name: str) -> str:
+    """The seed's decrypt step on work/<name>: the plaintext, base64, as the CLI prints it."""
+    return sh.aws(
+        "kms", "decrypt", "--ciphertext-blob", f"fileb://work/{name}",
         "--output", "text", "--query", "Plaintext",
     ).stdout.strip()  # fmt: skip
-    assert back == SEED_DECRYPTED_B64
 
 
 def _material_file(tmp_path: Path, plaintext: bytes) -> str:
@@ -224,11 +224,7 @@ def test_reupload_after_material_deletion_takes_only_the_same_material(
     sh.helper("wrap", "--in", "work", "--source", original)
     sh.helper("import-wrapped", "--in", "work")
     (tmp_path / "work" / "Old").write_bytes(old_blob)
-    back = sh.aws(
-        "kms", "decrypt", "--ciphertext-blob", "fileb://work/Old",
-        "--output", "text", "--query", "Plaintext",
-    ).stdout.strip()  # fmt: skip
-    assert back == SEED_DECRYPTED_B64
+    assert _decrypted(sh, "Old") == SEED_DECRYPTED_B64
 
 
 def test_no_output_carries_the_material_or_the_token(sh: Shell, tmp_path: Path) -> None:

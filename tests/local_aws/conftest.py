@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from kms_conformance import REGION
+from kms_conformance import in_process_kms
 
-import localaws
 from localaws import clock
 
 
@@ -23,15 +21,8 @@ def _real_time() -> Iterator[None]:
 
 @pytest.fixture
 def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from moto import mock_aws
-
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    localaws.install()
-    with mock_aws():
-        yield boto3.client("kms", region_name=REGION)
+    with in_process_kms(monkeypatch) as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)

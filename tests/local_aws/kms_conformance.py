@@ -6,17 +6,28 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from offline.inprocess import in_process_aws
+
 REGION = "us-east-1"
 NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+
+
+@contextmanager
+def in_process_kms(patch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 KMS client on moto + the add-on, away from any endpoint or profile around."""
+    with in_process_aws(patch):
+        yield boto3.client("kms", region_name=REGION)
 
 
 def expect_error(code: str, call: Callable[..., Any], **kwargs: Any) -> ClientError:

@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -24,21 +23,8 @@ from offline.stack import OfflineStack
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    stack = OfflineStack(tmp_path_factory.mktemp("stack"))
-    stack.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("stack")).serving() as stack:
         yield stack
-    finally:
-        _reap(stack)
-        stack.down()
-
-
-def _reap(stack):
-    """The server is this process's child, so after SIGTERM it stays a zombie that
-    OfflineStack.down() counts as alive for its full 10 s timeout; stop and reap it here."""
-    pid = int(stack.pid_file.read_text())
-    os.killpg(pid, signal.SIGTERM)
-    os.waitpid(pid, 0)
 
 
 @pytest.fixture

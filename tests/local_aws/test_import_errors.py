@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 from kms_conformance import NO_EXPIRY, expect_error, external_key, import_material, state, wrap
 
 from localaws import clock
@@ -17,12 +18,19 @@ def _params(kms, key_id):
     return kms.get_parameters_for_import(KeyId=key_id, **OAEP)
 
 
-def _import(kms, key_id, params, material, **expiry):
+def _import(kms, key_id, params, material, algorithm="RSAES_OAEP_SHA_256", **expiry):
     kms.import_key_material(
         KeyId=key_id,
         ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=wrap(params["PublicKey"], "RSAES_OAEP_SHA_256", material),
+        EncryptedKeyMaterial=wrap(params["PublicKey"], algorithm, material),
         **(expiry or NO_EXPIRY),
+    )
+
+
+def _import_fails(code, kms, key_id, params, material, **extra) -> ClientError:
+    """_import, refused by KMS with this error code."""
+    return expect_error(
+        code, _import, kms=kms, key_id=key_id, params=params, material=material, **extra
     )
 
 
@@ -59,14 +67,7 @@ def test_token_expires_after_24_hours_on_the_clock(kms):
     key_id = external_key(kms)
     params = _params(kms, key_id)
     clock.advance(24 * 3600 + 1)
-    expect_error(
-        "ExpiredImportTokenException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        params=params,
-        material=os.urandom(32),
-    )
+    _import_fails("ExpiredImportTokenException", kms, key_id, params, os.urandom(32))
     assert state(kms, key_id) == "PendingImport"
     # Fresh parameters after the old ones expired come with a new wrapping key.
     fresh = _params(kms, key_id)
@@ -86,14 +87,7 @@ def test_token_still_valid_just_before_24_hours(kms):
 def test_another_keys_token_is_invalid(kms):
     mine, theirs = external_key(kms), external_key(kms)
     their_params = _params(kms, theirs)
-    expect_error(
-        "InvalidImportTokenException",
-        _import,
-        kms=kms,
-        key_id=mine,
-        params=their_params,
-        material=os.urandom(32),
-    )
+    _import_fails("InvalidImportTokenException", kms, mine, their_params, os.urandom(32))
 
 
 def _tampered_last_byte(token: bytes) -> bytes:
@@ -108,13 +102,12 @@ def test_garbage_and_tampered_tokens_are_invalid(kms):
         _tampered_last_byte(params["ImportToken"]),
         params["ImportToken"].replace(b"LAIT1:", b"LAIT1:x"),
     ):
-        expect_error(
+        _import_fails(
             "InvalidImportTokenException",
-            _import,
-            kms=kms,
-            key_id=key_id,
-            params={**params, "ImportToken": token},
-            material=os.urandom(32),
+            kms,
+            key_id,
+            {**params, "ImportToken": token},
+            os.urandom(32),
         )
 
 
@@ -122,41 +115,28 @@ def test_material_wrapped_for_other_parameters_does_not_unwrap(kms):
     key_id = external_key(kms)
     params = _params(kms, key_id)
     foreign = _params(kms, external_key(kms))
-    blob = wrap(foreign["PublicKey"], "RSAES_OAEP_SHA_256", os.urandom(32))
-    expect_error(
-        "InvalidCiphertextException",
-        kms.import_key_material,
-        KeyId=key_id,
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=blob,
-        **NO_EXPIRY,
-    )
+    wrapped_for_foreign = {**params, "PublicKey": foreign["PublicKey"]}
+    _import_fails("InvalidCiphertextException", kms, key_id, wrapped_for_foreign, os.urandom(32))
 
 
 def test_material_wrapped_with_another_algorithm_does_not_unwrap(kms):
     key_id = external_key(kms)
     params = _params(kms, key_id)  # token says RSAES_OAEP_SHA_256
-    blob = wrap(params["PublicKey"], "RSAES_OAEP_SHA_1", os.urandom(32))
-    expect_error(
+    _import_fails(
         "InvalidCiphertextException",
-        kms.import_key_material,
-        KeyId=key_id,
-        ImportToken=params["ImportToken"],
-        EncryptedKeyMaterial=blob,
-        **NO_EXPIRY,
+        kms,
+        key_id,
+        params,
+        os.urandom(32),
+        algorithm="RSAES_OAEP_SHA_1",
     )
 
 
 @pytest.mark.parametrize("size", [16, 31, 33, 64])
 def test_symmetric_material_must_be_32_bytes(kms, size):
     key_id = external_key(kms)
-    expect_error(
-        "IncorrectKeyMaterialException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        params=_params(kms, key_id),
-        material=os.urandom(size),
+    _import_fails(
+        "IncorrectKeyMaterialException", kms, key_id, _params(kms, key_id), os.urandom(size)
     )
     assert state(kms, key_id) == "PendingImport"
 
@@ -208,14 +188,8 @@ def test_different_material_after_first_import_is_refused(kms):
 )
 def test_expiration_rules_are_validation_errors(kms, expiry):
     key_id = external_key(kms)
-    expect_error(
-        "ValidationException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        params=_params(kms, key_id),
-        material=os.urandom(32),
-        **expiry,
+    _import_fails(
+        "ValidationException", kms, key_id, _params(kms, key_id), os.urandom(32), **expiry
     )
     assert state(kms, key_id) == "PendingImport"
 
@@ -224,12 +198,5 @@ def test_pending_deletion_key_refuses_import(kms):
     key_id = external_key(kms)
     params = _params(kms, key_id)
     kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
-    expect_error(
-        "KMSInvalidStateException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        params=params,
-        material=os.urandom(32),
-    )
+    _import_fails("KMSInvalidStateException", kms, key_id, params, os.urandom(32))
     expect_error("KMSInvalidStateException", kms.get_parameters_for_import, KeyId=key_id, **OAEP)

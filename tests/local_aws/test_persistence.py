@@ -29,13 +29,7 @@ from offline.stack import OfflineStack, StackError
 
 
 def _clients(stack):
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return (
-        session.client(name, endpoint_url=stack.endpoint)
-        for name in ("kms", "secretsmanager", "s3")
-    )
+    return (stack.client(name) for name in ("kms", "secretsmanager", "s3"))
 
 
 def _import(kms, key_id, material, **extra):
@@ -49,15 +43,6 @@ def _import(kms, key_id, material, **extra):
         ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE",
         **extra,
     )["KeyMaterialId"]
-
-
-def _stop(stack):
-    """SIGTERM saves and exits; reap the child so OfflineStack.down() does not wait on a
-    zombie."""
-    pid = int(stack.pid_file.read_text())
-    os.killpg(pid, signal.SIGTERM)
-    os.waitpid(pid, 0)
-    stack.down()
 
 
 def test_state_survives_a_restart(tmp_path):
@@ -91,7 +76,7 @@ def test_state_survives_a_restart(tmp_path):
         s3.create_bucket(Bucket="tf-state")
         s3.put_object(Bucket="tf-state", Key="terraform.tfstate", Body=b"{}")
     finally:
-        _stop(stack)
+        stack.stop_child()
     saved = tmp_path / "offline" / "aws" / "state.pickle"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
 
@@ -128,7 +113,7 @@ def test_state_survives_a_restart(tmp_path):
         body = s3.get_object(Bucket="tf-state", Key="terraform.tfstate")["Body"].read()
         assert body == b"{}"
     finally:
-        _stop(stack)
+        stack.stop_child()
     assert restart_s < 20, restart_s
 
 
@@ -146,21 +131,15 @@ def test_autosave_covers_a_killed_server(tmp_path):
         key_id = kms.create_key(Description="survives SIGKILL")["KeyMetadata"]["KeyId"]
         # The autosave thread runs about once a second; an earlier save (from the calls
         # before create_key) may already exist, so wait for one that holds the key.
-        deadline = time.monotonic() + 10
-        while not _holds(saved, key_id) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _holds(saved, key_id)
+        _wait_for(lambda: _holds(saved, key_id))
     finally:
-        pid = int(stack.pid_file.read_text())
-        os.killpg(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        stack.down()
+        stack.stop_child(signal.SIGKILL)
     stack.up(persist=True)
     try:
         kms, _, _ = _clients(stack)
         assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == ("survives SIGKILL")
     finally:
-        _stop(stack)
+        stack.stop_child()
 
 
 # --- Issue 23 item 5: every service the stack serves survives `offline-stack down` + `up`.
@@ -198,17 +177,8 @@ def _offline_stack(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _session(stack: OfflineStack, **credentials: str) -> Any:
-    keys = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    return boto3.Session(region_name="us-east-1", **keys)
-
-
-def _client(stack: OfflineStack, name: str, **credentials: str) -> Any:
-    return _session(stack, **credentials).client(name, endpoint_url=stack.endpoint)
-
-
 def _write_ssm(stack: OfflineStack) -> dict[str, Any]:
-    ssm = _client(stack, "ssm")
+    ssm = stack.client("ssm")
     ssm.put_parameter(Name="/kms-import/material", Value="c2VjcmV0", Type="SecureString")
     ssm.put_parameter(
         Name="/kms-import/material", Value="djI=", Type="SecureString", Overwrite=True
@@ -222,7 +192,7 @@ def _write_ssm(stack: OfflineStack) -> dict[str, Any]:
 
 
 def _check_ssm(stack: OfflineStack, _: dict[str, Any]) -> None:
-    ssm = _client(stack, "ssm")
+    ssm = stack.client("ssm")
     got = ssm.get_parameter(Name="/kms-import/material", WithDecryption=True)["Parameter"]
     assert (got["Value"], got["Version"]) == ("djI=", 2)
     tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/kms-import/material")
@@ -231,7 +201,7 @@ def _check_ssm(stack: OfflineStack, _: dict[str, Any]) -> None:
 
 def _write_kms(stack: OfflineStack) -> dict[str, Any]:
     # Created after the SSM PutParameter above: the save that used to die there.
-    kms = _client(stack, "kms")
+    kms = stack.client("kms")
     key_id = kms.create_key(
         Description="after ssm", Tags=[{"TagKey": "kms-import:fingerprint", "TagValue": "ab"}]
     )["KeyMetadata"]["KeyId"]
@@ -244,7 +214,7 @@ def _write_kms(stack: OfflineStack) -> dict[str, Any]:
 
 
 def _check_kms(stack: OfflineStack, saved: dict[str, Any]) -> None:
-    kms = _client(stack, "kms")
+    kms = stack.client("kms")
     meta = kms.describe_key(KeyId="alias/after-ssm")["KeyMetadata"]
     assert (meta["KeyId"], meta["Description"]) == (saved["key_id"], "after ssm")
     tags = kms.list_resource_tags(KeyId=saved["key_id"])["Tags"]
@@ -255,7 +225,7 @@ def _check_kms(stack: OfflineStack, saved: dict[str, Any]) -> None:
 def _write_addon(stack: OfflineStack) -> dict[str, Any]:
     """The import add-on's own state: the clock offset and import parameters."""
     stack.control("POST", "/_localaws/clock", {"advance_seconds": 86400 * 10})
-    kms = _client(stack, "kms")
+    kms = stack.client("kms")
     key_id = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
     params = kms.get_parameters_for_import(
         KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
@@ -269,7 +239,7 @@ def _check_addon(stack: OfflineStack, saved: dict[str, Any]) -> None:
     moved = datetime.fromisoformat(now["now"]) - datetime.now(UTC)
     assert timedelta(days=9) < moved < timedelta(days=11)
     params = saved["params"]
-    _client(stack, "kms").import_key_material(
+    stack.client("kms").import_key_material(
         KeyId=saved["key_id"],
         ImportToken=params["ImportToken"],
         EncryptedKeyMaterial=wrap(params["PublicKey"], "RSAES_OAEP_SHA_256", os.urandom(32)),
@@ -278,21 +248,21 @@ def _check_addon(stack: OfflineStack, saved: dict[str, Any]) -> None:
 
 
 def _write_secretsmanager(stack: OfflineStack) -> dict[str, Any]:
-    secrets = _client(stack, "secretsmanager")
+    secrets = stack.client("secretsmanager")
     secrets.create_secret(Name="escrow/g1", SecretBinary=b"\x00\x01")
     secrets.put_secret_value(SecretId="escrow/g1", SecretBinary=b"\x02\x03")
     return {}
 
 
 def _check_secretsmanager(stack: OfflineStack, _: dict[str, Any]) -> None:
-    secrets = _client(stack, "secretsmanager")
+    secrets = stack.client("secretsmanager")
     assert secrets.get_secret_value(SecretId="escrow/g1")["SecretBinary"] == b"\x02\x03"
     versions = secrets.list_secret_version_ids(SecretId="escrow/g1")["Versions"]
     assert len(versions) == 2
 
 
 def _write_s3(stack: OfflineStack) -> dict[str, Any]:
-    s3 = _client(stack, "s3")
+    s3 = stack.client("s3")
     s3.create_bucket(Bucket="tf-state")
     s3.put_object(Bucket="tf-state", Key="root/terraform.tfstate", Body=b"{}")
     s3.put_bucket_tagging(Bucket="tf-state", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
@@ -300,13 +270,13 @@ def _write_s3(stack: OfflineStack) -> dict[str, Any]:
 
 
 def _check_s3(stack: OfflineStack, _: dict[str, Any]) -> None:
-    s3 = _client(stack, "s3")
+    s3 = stack.client("s3")
     assert s3.get_object(Bucket="tf-state", Key="root/terraform.tfstate")["Body"].read() == b"{}"
     assert s3.get_bucket_tagging(Bucket="tf-state")["TagSet"] == [{"Key": "a", "Value": "b"}]
 
 
 def _write_iam(stack: OfflineStack) -> dict[str, Any]:
-    iam = _client(stack, "iam")
+    iam = stack.client("iam")
     iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=TRUST)
     iam.put_role_policy(RoleName="deployer", PolicyName="kms", PolicyDocument=ALLOW_KMS)
     iam.create_user(UserName="ci")
@@ -315,7 +285,7 @@ def _write_iam(stack: OfflineStack) -> dict[str, Any]:
 
 
 def _check_iam(stack: OfflineStack, saved: dict[str, Any]) -> None:
-    iam = _client(stack, "iam")
+    iam = stack.client("iam")
     assert iam.get_role(RoleName="deployer")["Role"]["RoleName"] == "deployer"
     policy = iam.get_role_policy(RoleName="deployer", PolicyName="kms")["PolicyDocument"]
     assert policy["Statement"][0]["Action"] == "kms:DescribeKey"
@@ -324,7 +294,7 @@ def _check_iam(stack: OfflineStack, saved: dict[str, Any]) -> None:
 
 
 def _write_sts(stack: OfflineStack) -> dict[str, Any]:
-    assumed = _client(stack, "sts").assume_role(
+    assumed = stack.client("sts").assume_role(
         RoleArn="arn:aws:iam::123456789012:role/deployer", RoleSessionName="before-restart"
     )
     return {"credentials": assumed["Credentials"], "arn": assumed["AssumedRoleUser"]["Arn"]}
@@ -332,8 +302,7 @@ def _write_sts(stack: OfflineStack) -> dict[str, Any]:
 
 def _check_sts(stack: OfflineStack, saved: dict[str, Any]) -> None:
     creds = saved["credentials"]
-    sts = _client(
-        stack,
+    sts = stack.client(
         "sts",
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -343,7 +312,7 @@ def _check_sts(stack: OfflineStack, saved: dict[str, Any]) -> None:
 
 
 def _write_cloudwatch(stack: OfflineStack) -> dict[str, Any]:
-    _client(stack, "cloudwatch").put_metric_alarm(
+    stack.client("cloudwatch").put_metric_alarm(
         AlarmName="key-expiry",
         Namespace="AWS/KMS",
         MetricName="SecondsUntilKeyMaterialExpiration",
@@ -359,7 +328,7 @@ def _write_cloudwatch(stack: OfflineStack) -> dict[str, Any]:
 
 
 def _check_cloudwatch(stack: OfflineStack, _: dict[str, Any]) -> None:
-    cloudwatch = _client(stack, "cloudwatch")
+    cloudwatch = stack.client("cloudwatch")
     alarm = cloudwatch.describe_alarms(AlarmNames=["key-expiry"])["MetricAlarms"][0]
     assert (alarm["Threshold"], alarm["Dimensions"]) == (
         2592000.0,
@@ -421,23 +390,17 @@ def test_autosave_survives_ssm_and_a_killed_server(tmp_path):
     stack.up(persist=True)
     saved = tmp_path / "offline" / "aws" / "state.pickle"
     try:
-        _client(stack, "ssm").put_parameter(Name="/p", Value="v", Type="String")
-        key_id = _client(stack, "kms").create_key(Description="after ssm")["KeyMetadata"]["KeyId"]
-        deadline = time.monotonic() + 10
-        while not _holds(saved, key_id) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _holds(saved, key_id)
+        stack.client("ssm").put_parameter(Name="/p", Value="v", Type="String")
+        key_id = stack.client("kms").create_key(Description="after ssm")["KeyMetadata"]["KeyId"]
+        _wait_for(lambda: _holds(saved, key_id))
     finally:
-        pid = int(stack.pid_file.read_text())
-        os.killpg(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        stack.down()
+        stack.stop_child(signal.SIGKILL)
     stack.up(persist=True)
     try:
-        assert _client(stack, "kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
-        assert _client(stack, "ssm").get_parameter(Name="/p")["Parameter"]["Value"] == "v"
+        assert stack.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
+        assert stack.client("ssm").get_parameter(Name="/p")["Parameter"]["Value"] == "v"
     finally:
-        _stop(stack)
+        stack.stop_child()
     assert "SAVE FAILED" not in (tmp_path / "offline" / "local-aws.log").read_text()
 
 
@@ -510,7 +473,7 @@ def test_down_keeps_the_server_running_when_the_save_fails(tmp_path, monkeypatch
     finally:
         monkeypatch.undo()
         if stack.pid_file.exists():
-            _stop(stack)
+            stack.stop_child()
 
 
 def test_a_state_file_from_before_one_pickle_per_service_still_loads(tmp_path):
@@ -540,10 +503,10 @@ def test_a_state_file_from_before_one_pickle_per_service_still_loads(tmp_path):
     stack = OfflineStack(tmp_path / "offline")
     stack.up(persist=True)
     try:
-        described = _client(stack, "kms").describe_key(KeyId=key_id)["KeyMetadata"]
+        described = stack.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
         assert described["Description"] == "format 2"
     finally:
-        _stop(stack)
+        stack.stop_child()
 
 
 def test_saves_under_concurrent_requests_never_fail_and_lose_nothing(tmp_path):
@@ -559,7 +522,7 @@ def test_saves_under_concurrent_requests_never_fail_and_lose_nothing(tmp_path):
     try:
 
         def work(worker: int) -> list[str]:
-            kms, ssm = _client(stack, "kms"), _client(stack, "ssm")
+            kms, ssm = stack.client("kms"), stack.client("ssm")
             made = []
             for n in range(15):
                 ssm.put_parameter(Name=f"/load/{worker}/{n}", Value="v", Type="String")
@@ -571,7 +534,7 @@ def test_saves_under_concurrent_requests_never_fail_and_lose_nothing(tmp_path):
         stopped = _offline_stack(root, "down")
         assert stopped.returncode == 0, stopped.stderr
         assert _offline_stack(root, "up").returncode == 0
-        kms, ssm = _client(stack, "kms"), _client(stack, "ssm")
+        kms, ssm = stack.client("kms"), stack.client("ssm")
         listed = {k["KeyId"] for page in kms.get_paginator("list_keys").paginate()
                   for k in page["Keys"]}  # fmt: skip
         assert set(key_ids) <= listed

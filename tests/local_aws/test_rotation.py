@@ -9,20 +9,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from kms_conformance import (
     NO_EXPIRY,
-    REGION,
     expect_error,
     external_key,
+    in_process_kms,
     pkcs8,
     private_key,
     state,
     wrap,
 )
 
-import localaws
 from localaws import clock
 
 
@@ -30,16 +28,8 @@ from localaws import clock
 def kms() -> Iterator[Any]:
     """One in-process KMS for the module (every test makes its own keys): a boto3 client
     costs ~0.2 s to build, most of this module's time with a client per test."""
-    from moto import mock_aws
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_PROFILE"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        localaws.install()
-        with mock_aws():
-            yield boto3.client("kms", region_name=REGION)
+    with pytest.MonkeyPatch.context() as patch, in_process_kms(patch) as client:
+        yield client
 
 
 def _import(kms: Any, key_id: str, material: bytes, **extra: Any) -> dict[str, Any]:
@@ -57,6 +47,11 @@ def _import(kms: Any, key_id: str, material: bytes, **extra: Any) -> dict[str, A
             **fields,
         )
     )
+
+
+def _import_fails(code: str, kms: Any, key_id: str, material: bytes, **extra: Any) -> Exception:
+    """_import, refused by KMS with this error code."""
+    return expect_error(code, _import, kms=kms, key_id=key_id, material=material, **extra)
 
 
 def _materials(kms: Any, key_id: str, include: str = "ALL_KEY_MATERIAL") -> list[dict[str, Any]]:
@@ -148,37 +143,26 @@ def test_rotation_of_a_disabled_key_is_refused(kms, imported):
 def test_only_one_material_may_be_pending(kms, imported):
     key_id, _, _ = imported
     pending = _import(kms, key_id, os.urandom(32), ImportType="NEW_KEY_MATERIAL")["KeyMaterialId"]
-    error = expect_error(
-        "KMSInvalidStateException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=os.urandom(32),
-        ImportType="NEW_KEY_MATERIAL",
+    error = _import_fails(
+        "KMSInvalidStateException", kms, key_id, os.urandom(32), ImportType="NEW_KEY_MATERIAL"
     )
     assert f"another key material (id: {pending}) is pending rotation" in str(error)
 
 
 def test_new_material_must_be_new(kms, imported):
     key_id, material, _ = imported
-    expect_error(
-        "IncorrectKeyMaterialException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        ImportType="NEW_KEY_MATERIAL",
+    _import_fails(
+        "IncorrectKeyMaterialException", kms, key_id, material, ImportType="NEW_KEY_MATERIAL"
     )
 
 
 def test_new_material_cannot_name_a_material_id(kms, imported):
     key_id, _, first = imported
-    expect_error(
+    _import_fails(
         "ValidationException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=os.urandom(32),
+        kms,
+        key_id,
+        os.urandom(32),
         ImportType="NEW_KEY_MATERIAL",
         KeyMaterialId=first,
     )
@@ -200,34 +184,17 @@ def test_existing_material_needs_the_right_material_id(kms, imported):
     second_material = os.urandom(32)
     second = _import(kms, key_id, second_material, ImportType="NEW_KEY_MATERIAL")["KeyMaterialId"]
     kms.rotate_key_on_demand(KeyId=key_id)
-    # The first material under the second's id: refused.
-    expect_error(
-        "IncorrectKeyMaterialException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        ImportType="EXISTING_KEY_MATERIAL",
-        KeyMaterialId=second,
-    )
-    # An id the key never had: refused.
-    expect_error(
-        "IncorrectKeyMaterialException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        ImportType="EXISTING_KEY_MATERIAL",
-        KeyMaterialId="0" * 64,
-    )
-    expect_error(
-        "ValidationException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        KeyMaterialId="Z" * 64,
-    )
+    # The first material under the second's id, or under an id the key never had: refused.
+    for wrong_id in (second, "0" * 64):
+        _import_fails(
+            "IncorrectKeyMaterialException",
+            kms,
+            key_id,
+            material,
+            ImportType="EXISTING_KEY_MATERIAL",
+            KeyMaterialId=wrong_id,
+        )
+    _import_fails("ValidationException", kms, key_id, material, KeyMaterialId="Z" * 64)
     answer = _import(kms, key_id, material, ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first)
     assert answer["KeyMaterialId"] == first
     # Without an id, the material itself finds its version.
@@ -313,13 +280,8 @@ def test_descriptions_are_kept_unless_replaced(kms, imported):
     assert _materials(kms, key_id)[0]["KeyMaterialDescription"] == "gen 1"
     _import(kms, key_id, material, KeyMaterialDescription="renamed gen 1")
     assert _materials(kms, key_id)[0]["KeyMaterialDescription"] == "renamed gen 1"
-    expect_error(
-        "ValidationException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        KeyMaterialDescription="no <angle> brackets",
+    _import_fails(
+        "ValidationException", kms, key_id, material, KeyMaterialDescription="no <angle> brackets"
     )
 
 
@@ -339,14 +301,7 @@ def test_rotation_limit(kms, imported):
 def test_asymmetric_and_hmac_keys_take_no_import_type_and_do_not_rotate(kms):
     rsa_key = external_key(kms, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     der = pkcs8(private_key("RSA_2048"))
-    expect_error(
-        "UnsupportedOperationException",
-        _import,
-        kms=kms,
-        key_id=rsa_key,
-        material=der,
-        ImportType="NEW_KEY_MATERIAL",
-    )
+    _import_fails("UnsupportedOperationException", kms, rsa_key, der, ImportType="NEW_KEY_MATERIAL")
     answer = _import(kms, rsa_key, der)
     assert "KeyMaterialId" not in answer
     assert "CurrentKeyMaterialId" not in kms.describe_key(KeyId=rsa_key)["KeyMetadata"]
@@ -355,12 +310,11 @@ def test_asymmetric_and_hmac_keys_take_no_import_type_and_do_not_rotate(kms):
 
     hmac_key = external_key(kms, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     _import(kms, hmac_key, os.urandom(32))
-    expect_error(
+    _import_fails(
         "UnsupportedOperationException",
-        _import,
-        kms=kms,
-        key_id=hmac_key,
-        material=os.urandom(32),
+        kms,
+        hmac_key,
+        os.urandom(32),
         ImportType="NEW_KEY_MATERIAL",
     )
     expect_error("UnsupportedOperationException", kms.rotate_key_on_demand, KeyId=hmac_key)
@@ -368,14 +322,7 @@ def test_asymmetric_and_hmac_keys_take_no_import_type_and_do_not_rotate(kms):
 
 def test_bad_enum_values_are_validation_errors(kms, imported):
     key_id, material, _ = imported
-    expect_error(
-        "ValidationException",
-        _import,
-        kms=kms,
-        key_id=key_id,
-        material=material,
-        ImportType="SOMETIMES",
-    )
+    _import_fails("ValidationException", kms, key_id, material, ImportType="SOMETIMES")
     expect_error(
         "ValidationException", kms.list_key_rotations, KeyId=key_id, IncludeKeyMaterial="SOME"
     )
@@ -384,11 +331,6 @@ def test_bad_enum_values_are_validation_errors(kms, imported):
 def test_multi_region_rotation_is_refused_locally(kms):
     primary = external_key(kms, MultiRegion=True)
     _import(kms, primary, os.urandom(32))
-    expect_error(
-        "UnsupportedOperationException",
-        _import,
-        kms=kms,
-        key_id=primary,
-        material=os.urandom(32),
-        ImportType="NEW_KEY_MATERIAL",
+    _import_fails(
+        "UnsupportedOperationException", kms, primary, os.urandom(32), ImportType="NEW_KEY_MATERIAL"
     )

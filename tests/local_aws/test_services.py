@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,22 +80,17 @@ class Cli:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running stack, its environment applied to this process (for boto3) and returned
     whole (for the CLI's child processes)."""
-    stack = OfflineStack(tmp_path_factory.mktemp("services"))
-    stack.up(persist=False)
-    child = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    child.update(stack.env())
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name in [k for k in os.environ if k.startswith("AWS_")]:
-                patch.delenv(name)
-            for name, value in stack.env().items():
-                patch.setenv(name, value)
-            yield child
-    finally:
-        pid = int(stack.pid_file.read_text())
-        os.killpg(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)  # our child: reap it so down() does not wait on a zombie
-        stack.down()
+    with (
+        OfflineStack(tmp_path_factory.mktemp("services")).serving() as stack,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        child = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        child.update(stack.env())
+        for name in [k for k in os.environ if k.startswith("AWS_")]:
+            patch.delenv(name)
+        for name, value in stack.env().items():
+            patch.setenv(name, value)
+        yield child
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,9 @@ be assumed (issue 21, item 4): the helper's assume_role path is tested against t
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -22,15 +19,8 @@ ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineStack]:
-    running = OfflineStack(tmp_path_factory.mktemp("sts"))
-    running.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("sts")).serving() as running:
         yield running
-    finally:
-        pid = int(running.pid_file.read_text())
-        os.killpg(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)  # our child: reap it so down() does not wait on a zombie
-        running.down()
 
 
 @pytest.fixture
@@ -40,17 +30,14 @@ def aws(stack: OfflineStack) -> OfflineStack:
 
 
 def _client(stack: OfflineStack, service: str, credentials: dict[str, str] | None = None) -> Any:
-    keys = (
-        {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        }
-        if credentials
-        else {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    if not credentials:
+        return stack.client(service)
+    return stack.client(
+        service,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
     )
-    # Only AWS_ENDPOINT_URL-style configuration: every service at the one endpoint.
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack.endpoint, **keys)
 
 
 def _role(stack: OfflineStack, name: str, principal: Any, **condition: Any) -> str:

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from kms_import.leakscan import scan_bytes, spellings
 from offline.fixtures import clean_env
 from offline.stack import OfflineStack
@@ -69,14 +67,7 @@ def assert_not_in(material: bytes, *texts: str) -> None:
 
 
 def kms_client(stack: OfflineStack, region: str = "us-east-1") -> Any:
-    env = stack.env()
-    return boto3.client(
-        "kms",
-        region_name=region,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client("kms", region)
 
 
 def key_snapshot(kms: Any, key_id: str) -> dict[str, Any]:

@@ -261,12 +261,8 @@ class TfWorld:
 @pytest.fixture(scope="module")
 def tf_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TfWorld]:
     tmp = tmp_path_factory.mktemp("bad-input-tf")
-    stack = OfflineStack(tmp / "stack")
-    stack.up(persist=False)
-    try:
+    with OfflineStack(tmp / "stack").serving() as stack:
         yield _apply_world(tmp, stack)
-    finally:
-        stack.down()
 
 
 def _apply_world(tmp: Path, stack: OfflineStack) -> TfWorld:

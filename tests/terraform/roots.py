@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-import boto3
-
+from offline.fixtures import TerraformRunner
 from offline.stack import OfflineStack
 
 PROVIDERS = """
@@ -33,6 +33,15 @@ def write_root(directory: Path, body: str, providers: str = PROVIDERS) -> Path:
     return directory
 
 
+def init_root(
+    tf: Callable[..., TerraformRunner], tmp_path: Path, body: str, providers: str = PROVIDERS
+) -> TerraformRunner:
+    """The root `body` written into tmp_path/r and initialised: where most tests start."""
+    runner = tf(write_root(tmp_path / "r", body, providers))
+    runner.init()
+    return runner
+
+
 def material() -> str:
     """Fresh 32-byte symmetric material, base64 (test-only: these roots use the provider's
     own key_material_base64 import, which the project's modules never do)."""
@@ -40,11 +49,4 @@ def material() -> str:
 
 
 def kms(stack: OfflineStack) -> object:
-    env = stack.env()
-    return boto3.client(
-        "kms",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client("kms")

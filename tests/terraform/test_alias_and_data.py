@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .roots import write_root
+from .roots import init_root
 
 ALIAS = """
 variable "active" { type = string }
@@ -53,8 +53,7 @@ output "policy" { value = data.aws_iam_policy_document.p.json }
 
 
 def test_alias_retarget_is_an_in_place_update(tf: Any, tmp_path: Path) -> None:
-    runner = tf(write_root(tmp_path / "r", ALIAS))
-    runner.init()
+    runner = init_root(tf, tmp_path, ALIAS)
     runner.apply(vars={"active": "a"})
     gens = runner.output("gen")
     assert runner.output("target") == gens["a"]
@@ -91,16 +90,14 @@ def _program(tmp_path: Path, body: str) -> str:
 
 
 def test_external_protocol_strings_in_strings_out(tf: Any, tmp_path: Path) -> None:
-    runner = tf(write_root(tmp_path / "r", EXTERNAL))
-    runner.init()
+    runner = init_root(tf, tmp_path, EXTERNAL)
     program = _program(tmp_path, "print(json.dumps({'echo': q['word'], 'keys': ','.join(q)}))")
     runner.apply(f"-var=program={program}")
     assert runner.output("result") == {"echo": "hello", "keys": "word"}
 
 
 def test_external_nonzero_exit_reports_stderr(tf: Any, tmp_path: Path) -> None:
-    runner = tf(write_root(tmp_path / "r", EXTERNAL))
-    runner.init()
+    runner = init_root(tf, tmp_path, EXTERNAL)
     program = _program(tmp_path, "sys.stderr.write('no such material source\\n'); sys.exit(3)")
     code, _, err = runner.plan(f"-var=program={program}")
     assert code == 1
@@ -110,8 +107,7 @@ def test_external_nonzero_exit_reports_stderr(tf: Any, tmp_path: Path) -> None:
 
 
 def test_external_non_string_value_is_an_error(tf: Any, tmp_path: Path) -> None:
-    runner = tf(write_root(tmp_path / "r", EXTERNAL))
-    runner.init()
+    runner = init_root(tf, tmp_path, EXTERNAL)
     program = _program(tmp_path, "print(json.dumps({'n': 1}))")
     code, _, err = runner.plan(f"-var=program={program}")
     assert code == 1

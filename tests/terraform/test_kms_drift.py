@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from .roots import kms, material, write_root
+from .roots import init_root, kms, material
 
 KEY = """
 variable "material" {
@@ -63,8 +63,7 @@ def _import_out_of_band(client: Any, key_id: str, raw: bytes) -> None:
 def test_valid_to_change_plans_in_place_reimport(
     tf: Any, offline_stack: Any, tmp_path: Path
 ) -> None:
-    runner = tf(write_root(tmp_path / "r", KEY))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY)
     first = {"material": material(), "valid_to": _days_ahead(100), "enabled": True}
     runner.apply(vars=first)
     key = runner.resources()["aws_kms_external_key.this"]
@@ -92,8 +91,7 @@ def test_pending_import_key_with_enabled_true_is_tolerated_and_diffs_forever(
 ) -> None:
     # No material: KMS keeps the key PendingImport, Read reports enabled=false although the
     # plan said true. The legacy type system turns that into a log warning, as for SDKv2.
-    runner = tf(write_root(tmp_path / "r", KEY))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY)
     runner.apply(vars={"enabled": True})
     key = runner.resources()["aws_kms_external_key.this"]
     assert (key["key_state"], key["enabled"]) == ("PendingImport", False)
@@ -105,8 +103,7 @@ def test_pending_import_key_with_enabled_true_is_tolerated_and_diffs_forever(
 def test_out_of_band_import_and_material_deletion_show_as_drift(
     tf: Any, offline_stack: Any, tmp_path: Path
 ) -> None:
-    runner = tf(write_root(tmp_path / "r", KEY))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY)
     runner.apply()
     key_id = runner.output("key_id")
     client = kms(offline_stack)
@@ -129,8 +126,7 @@ def test_out_of_band_import_and_material_deletion_show_as_drift(
 def test_scheduled_deletion_drops_key_from_state(
     tf: Any, offline_stack: Any, tmp_path: Path
 ) -> None:
-    runner = tf(write_root(tmp_path / "r", KEY))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY)
     runner.apply()
     key_id = runner.output("key_id")
     kms(offline_stack).schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
@@ -146,8 +142,7 @@ def test_scheduled_deletion_drops_key_from_state(
 def test_import_by_key_id_then_no_changes(tf: Any, offline_stack: Any, tmp_path: Path) -> None:
     client = kms(offline_stack)
     key_id = client.create_key(Origin="EXTERNAL", Description="drift")["KeyMetadata"]["KeyId"]
-    runner = tf(write_root(tmp_path / "r", KEY))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY)
     runner.run("import", "aws_kms_external_key.this", key_id, check=True)
     key = runner.resources()["aws_kms_external_key.this"]
     assert key["id"] == key_id and key["key_state"] == "PendingImport"

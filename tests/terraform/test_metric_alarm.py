@@ -10,13 +10,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from offline.fixtures import TerraformRunner
 from offline.stack import OfflineStack
 
-from .roots import write_root
+from .roots import init_root
 
 DAY_S = 86400
 ALARM = """
@@ -55,25 +54,22 @@ output "alarm" {
 
 
 def _cloudwatch(stack: OfflineStack) -> Any:
-    env = stack.env()
-    return boto3.client(
-        "cloudwatch",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return stack.client("cloudwatch")
 
 
 def _alarms(stack: OfflineStack, name: str) -> list[dict[str, Any]]:
     return list(_cloudwatch(stack).describe_alarms(AlarmNames=[name])["MetricAlarms"])
 
 
+def _alarm_root(tf: Any, tmp_path: Path, body: str) -> tuple[TerraformRunner, str]:
+    """An initialised root and a fresh alarm name (names are unique per account and Region)."""
+    runner = init_root(tf, tmp_path, body)
+    return runner, f"kms-expiry-{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
 def applied(tf: Any, tmp_path: Path) -> tuple[TerraformRunner, str]:
-    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
-    runner = tf(write_root(tmp_path / "r", ALARM))
-    runner.init()
+    runner, name = _alarm_root(tf, tmp_path, ALARM)
     runner.apply(vars={"alarm_name": name, "days_before": 30})
     return runner, name
 
@@ -143,9 +139,7 @@ def test_a_new_alarm_name_replaces_the_alarm(applied: tuple[TerraformRunner, str
 def test_an_alarm_made_by_hand_is_imported_not_overwritten(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
-    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
-    runner = tf(write_root(tmp_path / "r", ALARM))
-    runner.init()
+    runner, name = _alarm_root(tf, tmp_path, ALARM)
     runner.apply("-target=aws_kms_external_key.this", vars={"alarm_name": name, "days_before": 30})
     key_id = runner.output("key_id")
     _cloudwatch(offline_stack).put_metric_alarm(
@@ -210,8 +204,7 @@ resource "aws_cloudwatch_metric_alarm" "bad" {
 def test_invalid_configurations_are_refused_at_plan(
     tf: Any, tmp_path: Path, body: str, message: str
 ) -> None:
-    runner = tf(write_root(tmp_path / "r", INVALID % body))
-    runner.init()
+    runner = init_root(tf, tmp_path, INVALID % body)
     code, _, err = runner.plan()
     assert code == 1
     assert message in err, err
@@ -240,9 +233,7 @@ def test_the_region_argument_places_the_alarm_and_forces_replacement(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     """v6's per-resource `region`, as the stand-in's KMS resources have it (replica keys)."""
-    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
-    runner = tf(write_root(tmp_path / "r", REGIONAL))
-    runner.init()
+    runner, name = _alarm_root(tf, tmp_path, REGIONAL)
     runner.apply(vars={"alarm_name": name, "region": "us-west-2"})
     assert runner.output("arn") == f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{name}"
     assert _alarms(offline_stack, name) == []  # not in the provider's region
@@ -279,9 +270,7 @@ def test_action_lists_empty_or_not_re_plan_clean(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     """What modules pass from `optional(list(string), [])`: an empty list is not a diff."""
-    name = f"kms-expiry-{uuid.uuid4().hex[:12]}"
-    runner = tf(write_root(tmp_path / "r", ACTIONS))
-    runner.init()
+    runner, name = _alarm_root(tf, tmp_path, ACTIONS)
     for actions in ([], ["arn:aws:sns:us-east-1:123456789012:pager"]):
         variables = {"alarm_name": name, "alarm_actions": actions}
         runner.apply(vars=variables)

@@ -9,11 +9,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from offline.stack import OfflineStack
 
-from .roots import write_root
+from .roots import init_root
 
 ACCOUNT = "123456789012"
 PROVIDERS = """
@@ -44,14 +42,7 @@ output "key_id" { value = aws_kms_external_key.this.id }
 
 
 def _role(stack: OfflineStack) -> str:
-    env = stack.env()
-    iam = boto3.client(
-        "iam",
-        region_name=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    iam = stack.client("iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -77,8 +68,7 @@ def test_terraform_creates_the_key_as_the_assumed_role(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     role_arn = _role(offline_stack)
-    runner = tf(write_root(tmp_path / "r", KEY, providers=PROVIDERS))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY, PROVIDERS)
     before = len(_calls(offline_stack))
     runner.apply(vars={"role_arn": role_arn})
     mine = _calls(offline_stack)[before:]
@@ -96,8 +86,7 @@ def test_a_role_that_cannot_be_assumed_fails_configuration(
     tf: Any, tmp_path: Path, offline_stack: OfflineStack
 ) -> None:
     missing = f"arn:aws:iam::{ACCOUNT}:role/nobody-made-this"
-    runner = tf(write_root(tmp_path / "r", KEY, providers=PROVIDERS))
-    runner.init()
+    runner = init_root(tf, tmp_path, KEY, PROVIDERS)
     offline_stack.control("POST", "/_localaws/sts", {"check_roles": True})
     try:
         code, _, err = runner.plan(f"-var=role_arn={missing}")

@@ -5,30 +5,19 @@ The SoftHSM2 token (`softhsm`) is suite-wide: tests/support/softhsm.py.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from offline.inprocess import dummy_credentials, in_process_aws
+
 
 @pytest.fixture
 def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The local AWS in-process (moto + the localaws add-on), dummy credentials, no real AWS."""
-    from moto import mock_aws
-
-    import localaws
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    localaws.install()
-    with mock_aws():
+    with in_process_aws(monkeypatch):
         yield
-    localaws.clock.reset()
 
 
 @pytest.fixture
@@ -48,12 +37,7 @@ def moto_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     caller's environment (a profile or endpoint there would reach real AWS)."""
     from moto import mock_aws
 
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", MOTO_REGION)
+    dummy_credentials(monkeypatch, MOTO_REGION)
     monkeypatch.setenv("AWS_REGION", MOTO_REGION)
     with mock_aws():
         yield MOTO_REGION

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from test_import_keys import WRAP, Material, _actions, _key, _run, new_material
+from test_import_keys import Material, _actions, _key, _run, new_material
+from test_import_keys import _entry as _import_entry
 
 from kms_import.keys import DRIFT_TAG, FINGERPRINT_TAG
 from localaws import calls as local_calls
@@ -17,18 +18,8 @@ __all__ = ["new_material"]  # the fixture, shared with test_import_keys
 
 
 def _entry(name: str, arn: str, material: Material, drift: str, **fields: Any) -> str:
-    return json.dumps(
-        {
-            "name": name,
-            "key_arn": arn,
-            "material_source": material.source,
-            "material_fingerprint": material.fingerprint,
-            "wrapping_key_spec": WRAP,
-            "enabled": True,
-            "drift": drift,
-            **fields,
-        }
-    )
+    """test_import_keys' batch entry, with the drift token the module passes in."""
+    return _import_entry(name, arn, material, drift=drift, **fields)
 
 
 def _tags(kms: Any, arn: str) -> dict[str, str]:

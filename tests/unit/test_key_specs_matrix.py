@@ -33,12 +33,11 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from moto import mock_aws
 
-import localaws
 from kms_import import cli
 from kms_import.errors import MaterialError, VerificationError, WrappingError
 from kms_import.importer import ImportRequest, run_import
+from offline.inprocess import in_process_aws
 
 ALGORITHMS = (
     "RSAES_OAEP_SHA_1",
@@ -166,17 +165,8 @@ def source_for(folder: Path, spec: str, variant: str = "max") -> str:
 @pytest.fixture(scope="module")
 def local_kms() -> Iterator[dict[tuple[str, str], str]]:
     """One in-process local KMS for the module; yields the reusable key per (spec, usage)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                patch.delenv(name)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        localaws.install()
-        with mock_aws():
-            yield {}
-        localaws.clock.reset()
+    with pytest.MonkeyPatch.context() as patch, in_process_aws(patch):
+        yield {}
 
 
 @pytest.fixture

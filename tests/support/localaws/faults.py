@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-_lock = threading.Lock()
+from .switches import Switchboard
 
 
 @dataclass(frozen=True)
@@ -27,26 +26,15 @@ class Faults:
     not_found_after_create_s: float = 0.0
 
 
-_current = Faults()
-
-
-def configure(**switches: Any) -> Faults:
-    """Replace the switches (unnamed ones go back to off); returns the new setting."""
-    global _current
-    fresh = Faults(**switches)
-    if not 0.0 <= fresh.throttle_rate <= 1.0 or fresh.latency_ms < 0:
+def _check(faults: Faults) -> None:
+    if not 0.0 <= faults.throttle_rate <= 1.0 or faults.latency_ms < 0:
         raise ValueError("throttle_rate must be 0..1 and latency_ms >= 0")
-    with _lock:
-        _current = fresh
-    return fresh
 
 
-def current() -> dict[str, Any]:
-    return asdict(_current)
-
-
-def reset() -> None:
-    configure()
+_switches = Switchboard(Faults, _check)
+configure = _switches.configure
+current = _switches.current
+reset = _switches.reset
 
 
 def _error(code: str, message: str) -> tuple[int, dict[str, str], str]:
@@ -55,7 +43,7 @@ def _error(code: str, message: str) -> tuple[int, dict[str, str], str]:
 
 
 def _fault_for(response: Any) -> tuple[int, dict[str, str], str] | None:
-    faults = _current
+    faults = _switches.now
     if faults.latency_ms:
         time.sleep(faults.latency_ms / 1000)
     if faults.throttle_rate and random.random() < faults.throttle_rate:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from moto.core.exceptions import ServiceException
 
-_lock = threading.Lock()
+from .switches import Switchboard
+
 ACTION = "sts:AssumeRole"
 
 
@@ -38,26 +38,15 @@ class Switches:
     check_roles: bool = False
 
 
-_current = Switches()
-
-
-def configure(**switches: Any) -> Switches:
-    """Replace the switches (unnamed ones go back to off); returns the new setting."""
-    global _current
-    fresh = Switches(**switches)
-    if not isinstance(fresh.check_roles, bool):
+def _check(switches: Switches) -> None:
+    if not isinstance(switches.check_roles, bool):
         raise ValueError("check_roles must be true or false")
-    with _lock:
-        _current = fresh
-    return fresh
 
 
-def current() -> dict[str, Any]:
-    return asdict(_current)
-
-
-def reset() -> None:
-    configure()
+_switches = Switchboard(Switches, _check)
+configure = _switches.configure
+current = _switches.current
+reset = _switches.reset
 
 
 class AccessDenied(ServiceException):
@@ -153,7 +142,7 @@ def _trust_policy(role_arn: str) -> dict[str, Any] | None:
 
 def check(response: Any, access_key_id: str) -> None:
     """Raise AccessDenied unless the switch is off or the role trusts the caller."""
-    if not _current.check_roles:
+    if not _switches.now.check_roles:
         return
     role_arn = response._get_param("RoleArn") or ""
     caller = _caller(response, access_key_id)

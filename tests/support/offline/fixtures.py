@@ -158,12 +158,8 @@ def runner_env(stack: OfflineStack, data_dir: Path, **extra: str) -> dict[str, s
 
 @pytest.fixture(scope="session")
 def offline_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineStack]:
-    stack = OfflineStack(tmp_path_factory.mktemp("offline-stack"))
-    stack.up(persist=False)
-    try:
+    with OfflineStack(tmp_path_factory.mktemp("offline-stack")).serving() as stack:
         yield stack
-    finally:
-        stack.down()
 
 
 @pytest.fixture

@@ -19,8 +19,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -161,6 +164,25 @@ class OfflineStack:
             path.unlink(missing_ok=True)
         return stopped
 
+    @contextmanager
+    def serving(self, persist: bool = False) -> Iterator[OfflineStack]:
+        """A server this process starts for a test and stops (stop_child) after it."""
+        self.up(persist=persist)
+        try:
+            yield self
+        finally:
+            self.stop_child()
+
+    def stop_child(self, sig: int = signal.SIGTERM) -> None:
+        """Stop a server this process started, then down(). Our child stays a zombie until
+        reaped, which down() would count as alive for its full 10 s. SIGTERM saves first;
+        SIGKILL loses whatever is not saved yet."""
+        pid = int(self.pid_file.read_text())
+        with suppress(ProcessLookupError, ChildProcessError):  # it may be gone already
+            os.killpg(pid, sig)
+            os.waitpid(pid, 0)
+        self.down()
+
     def _save_before_stop(self, force: bool) -> None:
         try:
             port = self.port()
@@ -207,6 +229,14 @@ class OfflineStack:
         self.control("POST", "/_localaws/faults", {})
         self.control("POST", "/_localaws/sts", {})
         self.control("DELETE", "/_localaws/calls")
+
+    def client(self, service: str, region: str = REGION, **credentials: str) -> Any:
+        """A boto3 client on this stack, with the test keys unless `credentials` name others
+        (aws_access_key_id=..., aws_secret_access_key=..., aws_session_token=...)."""
+        import boto3  # here: `offline-stack up/down` itself needs no boto3
+
+        keys = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **keys)
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3, the AWS CLI and Terraform at this stack."""

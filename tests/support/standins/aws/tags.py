@@ -43,14 +43,20 @@ def set_tags_out(meta: AWSClient, state: dict[str, Any], remote: dict[str, str])
     state["tags"] = tags if tags or state.get("tags") is not None else None
 
 
+def tag_changes(
+    old: dict[str, str] | None, new: dict[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    """updateTags' diff, for every service: the keys that went away, those new or changed."""
+    old, new = old or {}, new or {}
+    return [k for k in old if k not in new], {k: v for k, v in new.items() if old.get(k) != v}
+
+
 def update_tags(
     kms: Any, key_id: str, old: dict[str, str] | None, new: dict[str, str] | None
 ) -> None:
-    old, new = old or {}, new or {}
-    removed = [k for k in old if k not in new]
+    removed, changed = tag_changes(old, new)
     if removed:
         kms.untag_resource(KeyId=key_id, TagKeys=removed)
-    changed = {k: v for k, v in new.items() if old.get(k) != v}
     if changed:
         kms.tag_resource(
             KeyId=key_id, Tags=[{"TagKey": k, "TagValue": v} for k, v in changed.items()]

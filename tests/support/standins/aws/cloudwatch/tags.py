@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..conns import AWSClient
+from ..tags import tag_changes
 
 
 def tags_in(meta: AWSClient, state: dict[str, Any]) -> list[dict[str, str]]:
@@ -23,11 +24,9 @@ def update_tags(
     cloudwatch: Any, arn: str, old: dict[str, str] | None, new: dict[str, str] | None
 ) -> None:
     """updateTags: untag what went away, tag what is new or changed."""
-    old, new = old or {}, new or {}
-    removed = [k for k in old if k not in new]
+    removed, changed = tag_changes(old, new)
     if removed:
         cloudwatch.untag_resource(ResourceARN=arn, TagKeys=removed)
-    changed = {k: v for k, v in new.items() if old.get(k) != v}
     if changed:
         cloudwatch.tag_resource(
             ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in sorted(changed.items())]
