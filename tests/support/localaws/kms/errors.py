@@ -27,6 +27,7 @@ __all__ = [
     "KMSInvalidStateException",
     "LimitExceededException",
     "NotFoundException",
+    "TagException",
     "UnsupportedOperationException",
     "ValidationException",
 ]
@@ -72,4 +73,8 @@ class KMSInvalidSignatureException(_KmsError):
 
 
 class LimitExceededException(_KmsError):
+    pass
+
+
+class TagException(_KmsError):
     pass

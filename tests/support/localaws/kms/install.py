@@ -14,6 +14,7 @@ from typing import Any
 
 from localaws.kms import backend, ciphertext, lifecycle, responses, specs, states
 from localaws.kms.errors import UnsupportedOperationException, ValidationException
+from localaws.kms.tags import check as check_tags
 
 _lock = threading.Lock()
 _installed = False
@@ -39,6 +40,8 @@ def install() -> None:
             models.KmsBackend.rotate_key_on_demand
         )
         KmsResponse.replicate_key = _replicate_key_tags(KmsResponse.replicate_key)  # type: ignore[method-assign]
+        for action in ("create_key", "tag_resource", "replicate_key"):
+            setattr(KmsResponse, action, _checked_tags(getattr(KmsResponse, action)))
         KmsResponse.list_key_rotations = _list_key_rotations(KmsResponse.list_key_rotations)  # type: ignore[method-assign,assignment]
         models.Key.to_dict = _to_dict(models.Key.to_dict)  # type: ignore[method-assign]
         models.generate_private_key = _lazy(models.generate_private_key)  # type: ignore[assignment]
@@ -103,6 +106,17 @@ def _replicate_key_tags(original: Callable[..., Any]) -> Callable[..., Any]:
         return str(body)
 
     return replicate_key
+
+
+def _checked_tags(original: Callable[[Any], str]) -> Callable[[Any], str]:
+    """CreateKey, TagResource and ReplicateKey refuse a broken tag before doing anything."""
+
+    @functools.wraps(original)
+    def checked(self: Any) -> str:
+        check_tags(self._get_param("Tags"))
+        return original(self)
+
+    return checked
 
 
 def _update_alias(original: Callable[..., Any]) -> Callable[..., Any]:
