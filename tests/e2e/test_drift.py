@@ -10,13 +10,12 @@ changed. Ends with the leak scan.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .workspace import Workspace
+from .workspace import Workspace, in_days
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +74,7 @@ def test_drift_is_planned_and_healed_for_keys_and_replicas(
     assert ws.plan_exitcode() == 0
 
     # valid_to changed outside Terraform: the same material re-imported with an expiry.
-    later = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = in_days(90)
     ws.kms_import("import", "--key-id", arn, "--source", g1["material_source"], "--valid-to", later)
     assert (
         ws.kms().describe_key(KeyId=arn)["KeyMetadata"]["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +18,12 @@ import pytest
 
 from kms_import.material import secret_fingerprint
 
-from .workspace import REPO, Workspace, material_file
+from .workspace import REPO, Workspace, in_days, material_file
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = REPO / "examples"
 HELPER = REPO / ".venv" / "bin" / "kms-import"
-
-
-def _in_days(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _key(ws: Workspace, key_id: str) -> dict[str, Any]:
@@ -58,7 +54,7 @@ def _complete_setup(ws: Workspace, tmp: Path) -> list[Path]:
     ws.write_vars(
         single_material_source=f"file://{path}",
         single_material_fingerprint=secret_fingerprint(material),
-        single_valid_to=_in_days(180),
+        single_valid_to=in_days(180),
         rotating_material_source=f"generate:complete-g1?escrow=file://{escrow}",
         many_escrow=f"file://{escrow}",
         helper_command=str(HELPER),
@@ -107,7 +103,7 @@ def _complete_check(ws: Workspace) -> list[str]:
 
 def _expiring_setup(ws: Workspace, tmp: Path) -> list[Path]:
     path, _ = material_file(tmp / "keys", "reports.bin")
-    ws.write_vars(material_source=f"file://{path}", valid_to=_in_days(30))
+    ws.write_vars(material_source=f"file://{path}", valid_to=in_days(30))
     return [path]
 
 
@@ -120,7 +116,7 @@ def _expiring_check(ws: Workspace) -> list[str]:
 
     # Renew: a later valid_to re-imports the same material into the same key.
     material_source = ws.vars()["material_source"]
-    renewed = _in_days(300)
+    renewed = in_days(300)
     ws.write_vars(material_source=material_source, valid_to=renewed)
     ws.apply()
     after = ws.outputs()

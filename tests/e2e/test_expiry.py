@@ -7,19 +7,14 @@ passed fails the plan in one line naming the generation and `make renew`. Leak s
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .workspace import Workspace
+from .workspace import Workspace, in_days
 
 pytestmark = pytest.mark.e2e
-
-
-def _at(days: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _with_vars(ws: Workspace, **extra: Any) -> None:
@@ -32,7 +27,7 @@ def test_a_key_near_expiry_warns_at_plan_and_has_its_alarm(
 ) -> None:
     ws = workspace
     escrow = tmp_path / "escrow"
-    valid_to = _at(10)
+    valid_to = in_days(10)
     source = f"generate:g1?escrow=file://{escrow}"
     g1 = {"material_source": source, "valid_to": valid_to, "multi_region": True}
     ws.write_generations(g1=g1 | {"replica_regions": ["eu-west-1"]})
@@ -72,7 +67,7 @@ def test_a_passed_valid_to_is_one_line_naming_make_renew(
 ) -> None:
     ws = workspace
     escrow = tmp_path / "escrow"
-    passed = _at(-1)
+    passed = in_days(-1)
     ws.write_generations(
         g1={"material_source": f"generate:g1?escrow=file://{escrow}", "valid_to": passed}
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .workspace import REPO, Workspace, key_address, material_file, previous_tree
+from .workspace import REPO, Workspace, in_days, key_address, material_file, previous_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +137,7 @@ def test_delete_material_other_material_refused_then_reimport(workspace, tmp_pat
 
 
 def test_expiry_then_renew_restores_the_key(workspace, tmp_path, clean_stack):
-    soon = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    soon = in_days(2)
     escrow = _start(workspace, tmp_path, valid_to=soon)
     blob = _encrypt(workspace, b"expiring")
     clean_stack.control("POST", "/_localaws/clock", {"advance_seconds": 3 * 86400})
@@ -145,7 +145,7 @@ def test_expiry_then_renew_restores_the_key(workspace, tmp_path, clean_stack):
     assert _state(workspace, arn) == "PendingImport"
 
     # The local KMS's clock moved three days; renew relative to it.
-    later = (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = in_days(200)
     workspace.make("renew", VALID_TO=later, AUTO_APPROVE="1")
     meta = workspace.kms().describe_key(KeyId=arn)["KeyMetadata"]
     assert meta["KeyState"] == "Enabled"

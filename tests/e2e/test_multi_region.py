@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 from iameval import allowed, requests_for_call
 
-from .workspace import Workspace
+from .workspace import Workspace, in_days
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +122,7 @@ def test_primary_and_replicas_share_material_across_the_lifecycle(
     _clean(ws, escrow)
 
     # Renew: the same material re-imported with the new expiry in every Region.
-    later = (datetime.now(UTC) + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = in_days(200)
     _tfvars(ws, source, ["eu-west-1", "ap-southeast-2"], valid_to=later)
     ws.apply()
     for arn in [primary, *replicas.values()]:

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,11 @@ class Workspace:
 
     def assert_no_leak(self, material: bytes) -> None:
         self.watch.assert_clean(material, roots=[self.dir], plans=self.plans)
+
+
+def in_days(days: float) -> str:
+    """A valid_to `days` from now, as the modules take it (RFC 3339, UTC, whole seconds)."""
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def key_address(generation: str) -> str:

@@ -112,9 +112,7 @@ THIN_MAKEFILE_RULES = {
 
 
 def _thick_lines(makefile: str) -> list[str]:
-    recipes = [
-        line for line in makefile.splitlines() if line.startswith("\t") or line.startswith("  ")
-    ]
+    recipes = [line for line in makefile.splitlines() if line.startswith(("\t", "  "))]
     return [
         f"{what}: {line.strip()}"
         for line in recipes
